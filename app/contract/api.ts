@@ -1,0 +1,133 @@
+/**
+ * The one contract between the untrusted renderer and the trusted core. Electron's preload and the
+ * browser host's WebSocket both carry exactly these commands and events, and both check every
+ * payload against these schemas before the core sees it.
+ */
+import { z } from 'zod';
+
+export const locales = ['zh-CN', 'en'] as const;
+export const LocaleSchema = z.enum(locales);
+export type Locale = z.infer<typeof LocaleSchema>;
+
+/** Why a pass was refused, in words the screen translates for the visitor. */
+export const refusalReasons = [
+  'expired',
+  'not_yet_valid',
+  'wrong_gate',
+  'used_up',
+  'not_a_pass',
+  'forged',
+  'wrong_site',
+  'gate_unavailable',
+] as const;
+export const RefusalReasonSchema = z.enum(refusalReasons);
+export type RefusalReason = z.infer<typeof RefusalReasonSchema>;
+
+export const screens = ['idle', 'privacy', 'scanning', 'verifying', 'accepted', 'refused'] as const;
+export type Screen = (typeof screens)[number];
+
+/** Longest scanned text the core accepts: QR version 40 holds under 3 KB, so 8 KB is generous. */
+export const maxScanTextLength = 8192;
+/** A visitor photo larger than this is refused (JPEG, base64 adds a third on the wire). */
+export const maxPhotoBytes = 512 * 1024;
+
+const hexString = z.string().regex(/^(?:[0-9a-f]{2})*$/, 'lowercase hex bytes');
+
+/** A code the renderer (camera) or a scanner saw: the decoded text and the raw bytes behind it. */
+export const ScanReportSchema = z.strictObject({
+  text: z.string().max(maxScanTextLength),
+  bytesHex: hexString.max(maxScanTextLength * 2),
+  charset: z.string().max(32),
+  source: z.enum(['camera', 'scanner']),
+});
+export type ScanReport = z.infer<typeof ScanReportSchema>;
+
+export const PhotoSchema = z.strictObject({
+  visitId: z.string().max(64),
+  jpegBase64: z
+    .string()
+    .max(Math.ceil((maxPhotoBytes * 4) / 3) + 4)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'),
+});
+export type Photo = z.infer<typeof PhotoSchema>;
+
+/** What the screen shows: a projection of the core's state, never a source of decisions. */
+export const KioskViewSchema = z.strictObject({
+  screen: z.enum(screens),
+  locale: LocaleSchema,
+  demo: z.boolean(),
+  gateName: z.string(),
+  siteName: z.string(),
+  privacy: z.strictObject({
+    controller: z.string(),
+    purpose: z.string(),
+    retentionDays: z.number().int(),
+  }),
+  /** Present on `accepted`: what the screen may say about the pass holder. */
+  accepted: z
+    .strictObject({
+      visitId: z.string(),
+      maskedName: z.string(),
+      hostUnit: z.string(),
+      gateOpenUntil: z.number(),
+      entriesLeft: z.number().int(),
+      photoWanted: z.boolean(),
+    })
+    .nullable(),
+  refusal: RefusalReasonSchema.nullable(),
+  /** Devices the visitor depends on, so the screen can degrade instead of failing silently. */
+  gateAvailable: z.boolean(),
+  /** Epoch ms when the current screen gives up and returns to idle, for a visible countdown. */
+  screenTimeoutAt: z.number().nullable(),
+});
+export type KioskView = z.infer<typeof KioskViewSchema>;
+
+const empty = z.strictObject({});
+
+/** Every command the renderer may send, with the schema of its input and of its result. */
+export const commands = {
+  'view:get': { input: empty, output: KioskViewSchema },
+  'visitor:touch': { input: empty, output: z.void() },
+  'visitor:startScan': { input: empty, output: z.void() },
+  'visitor:showPrivacy': { input: empty, output: z.void() },
+  'visitor:cancel': { input: empty, output: z.void() },
+  'visitor:setLocale': { input: z.strictObject({ locale: LocaleSchema }), output: z.void() },
+  'scan:report': { input: ScanReportSchema, output: z.void() },
+  'photo:submit': { input: PhotoSchema, output: z.void() },
+} as const;
+
+export type CommandName = keyof typeof commands;
+export type CommandInput<C extends CommandName> = z.infer<(typeof commands)[C]['input']>;
+export type CommandOutput<C extends CommandName> = z.infer<(typeof commands)[C]['output']>;
+
+/** Every event the core pushes to the renderer. */
+export const events = {
+  'view:changed': KioskViewSchema,
+} as const;
+
+export type EventName = keyof typeof events;
+export type EventPayload<E extends EventName> = z.infer<(typeof events)[E]>;
+
+/** The API the renderer sees as `window.kiosk`, whichever transport carries it. */
+export interface KioskApi {
+  invoke<C extends CommandName>(command: C, input: CommandInput<C>): Promise<CommandOutput<C>>;
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+}
+
+/** The core's side of the contract: what main and the browser host bind the transports to. */
+export interface KioskService {
+  handle<C extends CommandName>(command: C, input: CommandInput<C>): Promise<CommandOutput<C>>;
+  subscribe<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+}
+
+/** Parses a command's input; throws a ZodError naming the field when it does not fit. */
+export function parseCommandInput<C extends CommandName>(command: C, input: unknown): CommandInput<C> {
+  return commands[command].input.parse(input) as CommandInput<C>;
+}
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.hasOwn(commands, name);
+}
+
+/** Electron IPC channel names: one per command, prefixed so nothing else on the bus collides. */
+export const ipcChannel = (name: CommandName | EventName): string => `kiosk:${name}`;

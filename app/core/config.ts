@@ -1,0 +1,99 @@
+/**
+ * The kiosk's one configuration file. Everything has a default that gives a demo kiosk on
+ * simulated devices; a production file names real ports and real keys. A bad file is refused as
+ * a whole with a message naming each wrong field, never half applied.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { KioskError } from '../common/errors.js';
+import { LocaleSchema } from '../contract/api.js';
+
+const RelaySchema = z.strictObject({
+  /** `simulator` runs the LCUS simulator on a pseudo-terminal pair; `lcus` opens a real port. */
+  kind: z.enum(['simulator', 'lcus']).default('simulator'),
+  /** Serial port path, e.g. /dev/ttyUSB0 or COM3. Required for `lcus`. */
+  port: z.string().min(1).optional(),
+  baudRate: z.number().int().positive().default(9600),
+  channel: z.number().int().min(1).max(8).default(1),
+  /** Some boards are wired so that "off" closes the contact. */
+  invert: z.boolean().default(false),
+  pulseMs: z.number().int().min(100).max(10_000).default(1000),
+});
+
+const PassesSchema = z.strictObject({
+  /** Public keys (JWK, Ed25519) the site signs passes with; several allow key rotation. */
+  publicKeys: z.array(z.record(z.string(), z.unknown())).default([]),
+  /** Seconds of clock difference tolerated on not-before and expiry. */
+  clockSkewSeconds: z.number().int().min(0).max(600).default(60),
+});
+
+export const ConfigSchema = z
+  .strictObject({
+    site: z.string().min(1).default('demo-site'),
+    siteName: z.string().default('Demo compound'),
+    gate: z.string().min(1).default('main-gate'),
+    gateName: z.string().default('Main gate'),
+    defaultLocale: LocaleSchema.default('zh-CN'),
+    /** Where the encrypted store lives; a relative path is taken from the config file's folder. */
+    dataDir: z.string().default('.kiosk'),
+    /** Key that encrypts the store at rest. Demo kiosks derive one; production must set it. */
+    storeKey: z.string().min(16).optional(),
+    relay: RelaySchema.prefault({}),
+    passes: PassesSchema.prefault({}),
+    privacy: z
+      .strictObject({
+        controller: z.string().default('Property management office'),
+        purpose: z.string().default('Gate access control and visitor safety'),
+        retentionDays: z.number().int().min(1).max(3650).default(30),
+      })
+      .prefault({}),
+    timeouts: z
+      .strictObject({
+        scanSeconds: z.number().int().min(5).max(600).default(60),
+        refusedSeconds: z.number().int().min(2).max(60).default(8),
+        acceptedSeconds: z.number().int().min(2).max(60).default(6),
+        privacySeconds: z.number().int().min(5).max(600).default(60),
+        photoSeconds: z.number().int().min(1).max(60).default(5),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    if (config.relay.kind === 'lcus' && !config.relay.port) {
+      ctx.addIssue({ code: 'custom', path: ['relay', 'port'], message: 'a real relay needs its serial port' });
+    }
+  });
+
+export type KioskConfig = z.infer<typeof ConfigSchema>;
+
+/** True when the configuration runs on simulated devices, which the screen must say plainly. */
+export function isDemo(config: KioskConfig): boolean {
+  return config.relay.kind === 'simulator';
+}
+
+/** Validates a parsed configuration; the error message lists every wrong field by its path. */
+export function parseConfig(raw: unknown, source = 'configuration'): KioskConfig {
+  const result = ConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new KioskError('config_invalid', `${source} is invalid:\n  ${problems.join('\n  ')}`);
+}
+
+/** Reads and validates a JSON configuration file. */
+export function loadConfigFile(path: string): KioskConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new KioskError('config_unreadable', `cannot read configuration file ${path}`, { cause });
+  }
+
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new KioskError('config_invalid', `${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+
+  return parseConfig(raw, path);
+}
