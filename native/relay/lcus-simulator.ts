@@ -1,0 +1,325 @@
+/**
+ * Plays an LCUS relay board on the device end of a pseudo-terminal pair, so tests, benchmarks
+ * and demo kiosks exercise the same bytes a real board would see. It records every frame with
+ * the time it arrived and keeps each coil's state, and can play a dead or noisy board.
+ */
+import { stat } from 'node:fs/promises';
+import { SerialPort } from 'serialport';
+import { KioskError } from '../../app/common/errors.js';
+import { moduleLogger } from '../../app/core/log.js';
+import { deviceChanged, deviceIdentity } from './device-node.js';
+import { LcusFrameParser, lcusMaxChannel, toHex } from './lcus-protocol.js';
+
+const log = moduleLogger('relay.simulator');
+
+/** One frame the board received and acted on. `on` is the coil state the frame asked for. */
+export interface SimulatedFrame {
+  /** Date.now() when the bytes arrived. */
+  at: number;
+  channel: number;
+  on: boolean;
+  bytes: Uint8Array;
+}
+
+/** Bytes the board threw away, with the reason (KioskError `checksum` or `bad_frame`). */
+export interface RejectedBytes {
+  at: number;
+  error: KioskError;
+  bytes: Uint8Array;
+}
+
+/** `ignore`: a dead board, bytes vanish. `corrupt`: a noisy line, every frame arrives damaged. */
+export type SimulatorMode = 'normal' | 'ignore' | 'corrupt';
+
+/** How the simulated board is built and wired. */
+export interface LcusSimulatorOptions {
+  baudRate?: number;
+  /** Channels on the board (LCUS-1/2/4/8). */
+  channels?: number;
+  /**
+   * Coil state when the board powers up, at first open and after every reopen (a re-enumerated
+   * board lost power): `true` plays the worst case, a board that comes up with its relays on.
+   */
+  powerUpOn?: boolean;
+  /** The contact closes when the coil is released (boards a driver must run with `invert`). */
+  invertedWiring?: boolean;
+  /** Reopen by itself when the pair is replugged. */
+  autoReopen?: boolean;
+  /** How often to look for the port while waiting for it to (re)appear. */
+  pollIntervalMs?: number;
+  /** How long open() waits for the port to appear. */
+  openTimeoutMs?: number;
+  /** Frames kept for frames(); older ones are dropped so a long-running demo stays small. */
+  maxRecorded?: number;
+}
+
+/** A simulated LCUS board on a serial port path, usually a PtyPair's `b`. */
+export class LcusSimulator {
+  private port: SerialPort | undefined;
+  private watcher: NodeJS.Timeout | undefined;
+  private closed = false;
+  private reopening: Promise<void> | undefined;
+  private mode: SimulatorMode = 'normal';
+  private ignored = 0;
+  private coils: boolean[];
+  private received: SimulatedFrame[] = [];
+  private rejects: RejectedBytes[] = [];
+  private readonly parser = new LcusFrameParser();
+  private readonly frameListeners = new Set<(frame: SimulatedFrame) => void>();
+  private readonly rejectListeners = new Set<(rejected: RejectedBytes) => void>();
+  private readonly options: Required<LcusSimulatorOptions>;
+
+  /** Opens a simulator on `path`, waiting for the path to appear if need be. */
+  static async open(path: string, options: LcusSimulatorOptions = {}): Promise<LcusSimulator> {
+    const simulator = new LcusSimulator(path, options);
+    await simulator.open();
+    return simulator;
+  }
+
+  constructor(
+    readonly path: string,
+    options: LcusSimulatorOptions = {},
+  ) {
+    this.options = {
+      baudRate: options.baudRate ?? 9600,
+      channels: options.channels ?? lcusMaxChannel,
+      powerUpOn: options.powerUpOn ?? false,
+      invertedWiring: options.invertedWiring ?? false,
+      autoReopen: options.autoReopen ?? true,
+      pollIntervalMs: options.pollIntervalMs ?? 10,
+      openTimeoutMs: options.openTimeoutMs ?? 5_000,
+      maxRecorded: options.maxRecorded ?? 10_000,
+    };
+    this.coils = this.powerUpCoils();
+  }
+
+  /** True while the board's port is open. */
+  get isOpen(): boolean {
+    return this.port?.isOpen ?? false;
+  }
+
+  /** Opens the port once it exists; rejects with `timeout` if it does not appear in time. */
+  async open(): Promise<void> {
+    this.closed = false;
+    await this.openWhenPresent(Date.now() + this.options.openTimeoutMs);
+  }
+
+  /** Closes the port and stops reopening. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.watcher);
+    const port = this.port;
+    this.port = undefined;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    await this.reopening?.catch(() => undefined);
+  }
+
+  /** Every frame acted on since the last clear(), oldest first. */
+  frames(): SimulatedFrame[] {
+    return [...this.received];
+  }
+
+  /** Every run of bytes thrown away since the last clear(). */
+  rejected(): RejectedBytes[] {
+    return [...this.rejects];
+  }
+
+  /** Bytes dropped unread in `ignore` mode, so a test knows they have arrived. */
+  get ignoredBytes(): number {
+    return this.ignored;
+  }
+
+  /** Forgets the recorded frames and rejects; coil states stay as they are. */
+  clear(): void {
+    this.received = [];
+    this.rejects = [];
+  }
+
+  /** Whether a channel's coil is energised. */
+  coil(channel: number): boolean {
+    return this.coils[channel - 1] ?? false;
+  }
+
+  /** Whether a channel's contact is closed (the barrier is being opened), given the wiring. */
+  contactClosed(channel: number): boolean {
+    return this.coil(channel) !== this.options.invertedWiring;
+  }
+
+  /** Sets a coil by hand, e.g. to play a relay stuck on before the driver opens. */
+  setCoil(channel: number, on: boolean): void {
+    this.coils[channel - 1] = on;
+  }
+
+  /** Switches between a working, a dead (`ignore`) and a noisy (`corrupt`) board. */
+  setMode(mode: SimulatorMode): void {
+    this.mode = mode;
+    log.info({ path: this.path, mode }, 'mode: changed');
+  }
+
+  /** Calls `listener` with each frame acted on; returns the unsubscribe. */
+  onFrame(listener: (frame: SimulatedFrame) => void): () => void {
+    this.frameListeners.add(listener);
+    return () => {
+      this.frameListeners.delete(listener);
+    };
+  }
+
+  /** Calls `listener` with each run of bytes thrown away; returns the unsubscribe. */
+  onRejected(listener: (rejected: RejectedBytes) => void): () => void {
+    this.rejectListeners.add(listener);
+    return () => {
+      this.rejectListeners.delete(listener);
+    };
+  }
+
+  /**
+   * Resolves with the first frame from index `from` of frames() on (already received or still
+   * to come) that matches; rejects with `timeout` after `timeoutMs`.
+   */
+  waitForFrame(
+    predicate: (frame: SimulatedFrame) => boolean,
+    timeoutMs = 2_000,
+    from = 0,
+  ): Promise<SimulatedFrame> {
+    const seen = this.received.slice(from).find(predicate);
+    if (seen) return Promise.resolve(seen);
+
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        unsubscribe();
+        reject(new KioskError('timeout', `no matching relay frame within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const unsubscribe = this.onFrame((frame) => {
+        if (!predicate(frame)) return;
+
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(frame);
+      });
+    });
+  }
+
+  /** Listener counts, so tests can prove that reopening does not pile listeners up. */
+  listenerCounts(): { frame: number; rejected: number; port: number } {
+    const port = this.port;
+    const portListeners = port
+      ? ['data', 'error', 'close'].reduce((sum, event) => sum + port.listenerCount(event), 0)
+      : 0;
+    return {
+      frame: this.frameListeners.size,
+      rejected: this.rejectListeners.size,
+      port: portListeners,
+    };
+  }
+
+  private async openWhenPresent(deadline: number): Promise<void> {
+    while (!this.closed) {
+      const port = await this.tryOpen();
+      if (port) return this.attach(port);
+
+      if (Date.now() > deadline) {
+        throw new KioskError('timeout', `simulated relay port ${this.path} did not appear`);
+      }
+
+      await new Promise((resolve) => setTimeout(resolve, this.options.pollIntervalMs));
+    }
+  }
+
+  private async tryOpen(): Promise<SerialPort | undefined> {
+    const present = await stat(this.path).then(
+      () => true,
+      () => false,
+    );
+    if (!present) return undefined;
+
+    return new Promise((resolve) => {
+      const port = new SerialPort({
+        path: this.path,
+        baudRate: this.options.baudRate,
+        autoOpen: false,
+      });
+      port.open((error) => resolve(error ? undefined : port));
+    });
+  }
+
+  private attach(port: SerialPort): void {
+    if (this.closed) {
+      port.close();
+      return;
+    }
+
+    this.port = port;
+    this.parser.reset();
+    port.on('data', (chunk: Buffer) => this.receive(chunk));
+    port.on('error', (error: Error) => this.lost(port, error));
+    port.on('close', () => this.lost(port));
+    void this.watch(port);
+    log.info({ path: this.path }, 'open: board listening');
+  }
+
+  /** The far end hanging up is not always reported on this end: look at the path as well. */
+  private async watch(port: SerialPort): Promise<void> {
+    const openedAs = await deviceIdentity(this.path);
+    if (port !== this.port) return;
+
+    this.watcher = setInterval(() => {
+      void deviceIdentity(this.path).then((now) => {
+        if (deviceChanged(openedAs, now))
+          this.lost(port, new Error('device node gone or replaced'));
+      });
+    }, this.options.pollIntervalMs);
+    this.watcher.unref();
+  }
+
+  private lost(port: SerialPort, error?: Error): void {
+    if (port !== this.port) return;
+
+    this.port = undefined;
+    clearInterval(this.watcher);
+    // Pulling the cable takes the board's power: it comes back in its power-up state.
+    this.coils = this.powerUpCoils();
+    if (port.isOpen) port.close();
+    log.info({ path: this.path, err: error?.message }, 'close: board unplugged');
+    if (this.closed || !this.options.autoReopen) return;
+
+    // A replug may take long: there is no deadline here, only close() stops the search.
+    this.reopening = this.openWhenPresent(Number.POSITIVE_INFINITY).finally(() => {
+      this.reopening = undefined;
+    });
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.mode === 'ignore') {
+      this.ignored += chunk.length;
+      return;
+    }
+
+    // Flipping the low bit of every byte but the start byte breaks each frame's parity sum.
+    const bytes =
+      this.mode === 'corrupt' ? chunk.map((byte) => (byte === 0xa0 ? byte : byte ^ 0x01)) : chunk;
+    const at = Date.now();
+    for (const result of this.parser.push(bytes)) {
+      if (result.kind === 'frame') this.apply({ at, ...result.frame, bytes: result.bytes });
+      else this.reject({ at, error: result.error, bytes: result.bytes });
+    }
+  }
+
+  private apply(frame: SimulatedFrame): void {
+    if (frame.channel <= this.options.channels) this.coils[frame.channel - 1] = frame.on;
+    this.received.push(frame);
+    if (this.received.length > this.options.maxRecorded) this.received.shift();
+    log.debug({ channel: frame.channel, on: frame.on }, 'frame: applied');
+    for (const listener of [...this.frameListeners]) listener(frame);
+  }
+
+  private reject(rejected: RejectedBytes): void {
+    this.rejects.push(rejected);
+    if (this.rejects.length > this.options.maxRecorded) this.rejects.shift();
+    log.debug({ code: rejected.error.code, bytes: toHex(rejected.bytes) }, 'frame: rejected');
+    for (const listener of [...this.rejectListeners]) listener(rejected);
+  }
+
+  private powerUpCoils(): boolean[] {
+    return Array.from({ length: this.options.channels }, () => this.options.powerUpOn);
+  }
+}
