@@ -19,7 +19,8 @@ export const ClientMessageSchema = z.strictObject({
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
 export const ServerMessageSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('result'), id: z.number(), output: z.unknown() }),
+  // Optional because JSON drops an undefined value: a void command's result arrives without it.
+  z.strictObject({ type: z.literal('result'), id: z.number(), output: z.unknown().optional() }),
   z.strictObject({
     type: z.literal('error'),
     id: z.number().nullable(),

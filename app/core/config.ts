@@ -54,12 +54,18 @@ export const ConfigSchema = z
         acceptedSeconds: z.number().int().min(2).max(60).default(6),
         privacySeconds: z.number().int().min(5).max(600).default(60),
         photoSeconds: z.number().int().min(1).max(60).default(5),
+        /** Longest a pass check (verify, commit, gate) may take before the screen gives up. */
+        verifyingSeconds: z.number().int().min(2).max(60).default(10),
       })
       .prefault({}),
   })
   .superRefine((config, ctx) => {
     if (config.relay.kind === 'lcus' && !config.relay.port) {
-      ctx.addIssue({ code: 'custom', path: ['relay', 'port'], message: 'a real relay needs its serial port' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['relay', 'port'],
+        message: 'a real relay needs its serial port',
+      });
     }
   });
 
@@ -75,7 +81,9 @@ export function parseConfig(raw: unknown, source = 'configuration'): KioskConfig
   const result = ConfigSchema.safeParse(raw);
   if (result.success) return result.data;
 
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = result.error.issues.map(
+    (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+  );
   throw new KioskError('config_invalid', `${source} is invalid:\n  ${problems.join('\n  ')}`);
 }
 
@@ -92,7 +100,11 @@ export function loadConfigFile(path: string): KioskConfig {
   try {
     raw = JSON.parse(text);
   } catch (cause) {
-    throw new KioskError('config_invalid', `${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+    throw new KioskError(
+      'config_invalid',
+      `${path} is not valid JSON: ${(cause as Error).message}`,
+      { cause },
+    );
   }
 
   return parseConfig(raw, path);

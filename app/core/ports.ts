@@ -38,7 +38,12 @@ export interface KioskStore {
    * Records an admitted entry on a pass in one transaction: the visit, the use and the audit line.
    * Returns false, writing nothing, when the pass already has `allowedEntries` uses.
    */
-  admitWithPass(visit: VisitRecord, passId: string, allowedEntries: number, audit: AuditEntry): boolean;
+  admitWithPass(
+    visit: VisitRecord,
+    passId: string,
+    allowedEntries: number,
+    audit: AuditEntry,
+  ): boolean;
   saveVisit(visit: VisitRecord): void;
   attachPhoto(visitId: string, jpeg: Uint8Array): void;
   passUses(passId: string): number;

@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { wsPath } from '../contract/ws-protocol.js';
+
+const cliSource = resolve(import.meta.dirname, 'cli.ts');
+// Absolute, because the host runs in a scratch folder where `tsx` would not resolve.
+const tsxLoader = import.meta.resolve('tsx');
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+let folder: string;
+const runs: Run[] = [];
+
+beforeEach(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'kiosk-host-cli-'));
+});
+
+afterEach(async () => {
+  for (const run of runs.splice(0)) {
+    if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    await run.exited;
+  }
+  await rm(folder, { recursive: true, force: true });
+});
+
+function runCli(args: string[]): Run {
+  const child = spawn(process.execPath, ['--import', tsxLoader, cliSource, ...args], {
+    cwd: folder,
+    env: { ...process.env, KIOSK_LOG_LEVEL: 'info', KIOSK_BROWSER: join(folder, 'no-browser') },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolveExit) =>
+    child.once('exit', (code) => resolveExit(code)),
+  );
+
+  const run = { child, stdout: () => stdout, stderr: () => stderr, exited };
+  runs.push(run);
+  return run;
+}
+
+/** Resolves with the printed URL, or fails with the host's stderr if it exits or takes too long. */
+function hostUrl(run: Run, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolveUrl, rejectUrl) => {
+    const timer = setTimeout(
+      () => rejectUrl(new Error(`no URL within the timeout:\n${run.stderr()}`)),
+      timeoutMs,
+    );
+    const check = () => {
+      const match = /^KIOSK_HOST_URL=(\S+)$/m.exec(run.stdout());
+      if (!match?.[1]) return;
+
+      clearTimeout(timer);
+      resolveUrl(match[1]);
+    };
+    run.child.stdout?.on('data', check);
+    void run.exited.then((code) =>
+      rejectUrl(new Error(`host exited (${code}) before printing a URL:\n${run.stderr()}`)),
+    );
+  });
+}
+
+function invokeOverWs(url: string, command: string): Promise<unknown> {
+  const page = new URL(url);
+  const ws = new WebSocket(`ws://${page.host}${wsPath}?token=${page.searchParams.get('token')}`, {
+    headers: { Origin: page.origin },
+  });
+
+  return new Promise((resolveReply, rejectReply) => {
+    const timer = setTimeout(() => rejectReply(new Error('no reply within the timeout')), 5000);
+    ws.once('error', rejectReply);
+    ws.once('open', () => ws.send(JSON.stringify({ type: 'invoke', id: 1, command, input: {} })));
+    ws.on('message', (data: Buffer) => {
+      const message = JSON.parse(data.toString('utf8')) as { type: string; output?: unknown };
+      if (message.type !== 'result') return;
+
+      clearTimeout(timer);
+      ws.close();
+      resolveReply(message.output);
+    });
+  });
+}
+
+describe('the kiosk host command', () => {
+  it('exits 1 with a message naming the wrong field when the configuration is invalid', async () => {
+    const file = join(folder, 'kiosk.json');
+    await writeFile(file, JSON.stringify({ relay: { kind: 'lcus' } }));
+
+    const run = runCli(['--config', file]);
+
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain('relay.port');
+    expect(run.stdout()).toBe('');
+  });
+
+  it('exits 1 when the configuration file is not JSON', async () => {
+    const file = join(folder, 'kiosk.json');
+    await writeFile(file, '{ "site": ');
+
+    const run = runCli(['--config', file]);
+
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain('not valid JSON');
+  });
+
+  it('prints exactly one URL line, serves the contract there and stops cleanly on SIGTERM', async () => {
+    const file = join(folder, 'kiosk.json');
+    await writeFile(file, JSON.stringify({ dataDir: 'data', relay: { kind: 'simulator' } }));
+    const run = runCli(['--config', file, '--port', '0']);
+
+    const url = await hostUrl(run);
+    const view = await invokeOverWs(url, 'view:get');
+    run.child.kill('SIGTERM');
+
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+    expect(view).toMatchObject({ screen: 'idle', demo: true });
+    expect(await run.exited).toBe(0);
+    expect(run.stdout()).toBe(`KIOSK_HOST_URL=${url}\n`);
+  });
+
+  it('refuses a port that is not a number', async () => {
+    const run = runCli(['--port', 'eighty']);
+
+    expect(await run.exited).not.toBe(0);
+    expect(run.stderr()).toContain('a port is 0 to 65535');
+  });
+});
