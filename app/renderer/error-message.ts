@@ -1,0 +1,30 @@
+/**
+ * Turns an error code into the sentence a visitor reads. Visitors never see technical codes or
+ * stacks: connection trouble, slowness and camera trouble each get their own message, anything
+ * else a general one.
+ */
+export type ErrorMessageKey =
+  'errors.disconnected' | 'errors.timeout' | 'errors.camera' | 'errors.generic';
+
+// The scanner reports its own codes and the browser's DOMException names (NotAllowedError...).
+const cameraCode = /camera|notallowed|notfound|notreadable|overconstrained|permission|media/i;
+
+/** The translation key for the message shown for `code`. */
+export function errorMessageKey(code: string): ErrorMessageKey {
+  if (code === 'disconnected') return 'errors.disconnected';
+  if (code === 'timeout') return 'errors.timeout';
+  if (cameraCode.test(code)) return 'errors.camera';
+
+  return 'errors.generic';
+}
+
+/** The code carried by an error from the bridge or the scanner, `internal` when it has none. */
+export function errorCode(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    const { code, name } = error as { code?: unknown; name?: unknown };
+    if (typeof code === 'string') return code;
+    if (typeof name === 'string' && name !== 'Error') return name;
+  }
+
+  return 'internal';
+}
