@@ -13,7 +13,9 @@ const available = readdirSync(here, { withFileTypes: true })
   .map((entry) => entry.name);
 
 if (!name || !available.includes(name)) {
-  console.error(`usage: npm run bench -- NAME   (NAME is one of: ${available.join(', ') || 'none yet'})`);
+  console.error(
+    `usage: npm run bench -- NAME   (NAME is one of: ${available.join(', ') || 'none yet'})`,
+  );
   process.exit(2);
 }
 
