@@ -117,11 +117,17 @@ export interface KioskApi {
 /** The core's side of the contract: what main and the browser host bind the transports to. */
 export interface KioskService {
   handle<C extends CommandName>(command: C, input: CommandInput<C>): Promise<CommandOutput<C>>;
-  subscribe<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  subscribe<E extends EventName>(
+    event: E,
+    listener: (payload: EventPayload<E>) => void,
+  ): () => void;
 }
 
 /** Parses a command's input; throws a ZodError naming the field when it does not fit. */
-export function parseCommandInput<C extends CommandName>(command: C, input: unknown): CommandInput<C> {
+export function parseCommandInput<C extends CommandName>(
+  command: C,
+  input: unknown,
+): CommandInput<C> {
   return commands[command].input.parse(input) as CommandInput<C>;
 }
 
