@@ -1,0 +1,96 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KioskError } from '../common/errors.js';
+import { isDemo, loadConfigFile, parseConfig } from './config.js';
+
+let folder: string;
+
+beforeEach(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'kiosk-config-'));
+});
+
+afterEach(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+async function fileWith(text: string): Promise<string> {
+  const path = join(folder, 'kiosk.json');
+  await writeFile(path, text);
+  return path;
+}
+
+function errorOf(action: () => unknown): KioskError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof KioskError) return error;
+    throw error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('the kiosk configuration', () => {
+  it('gives a demo kiosk on simulated devices when the file is empty', () => {
+    const config = parseConfig({});
+
+    expect(isDemo(config)).toBe(true);
+    expect(config.defaultLocale).toBe('zh-CN');
+    expect(config.relay).toMatchObject({ kind: 'simulator', channel: 1, pulseMs: 1000 });
+  });
+
+  it('names every field with a wrong type and what is wrong with it', () => {
+    const error = errorOf(() =>
+      parseConfig({ gate: 7, relay: { pulseMs: 'long', channel: 0 }, defaultLocale: 'fr' }),
+    );
+
+    expect(error.code).toBe('config_invalid');
+    expect(error.message).toMatch(/^ {2}gate: .*expected string/m);
+    expect(error.message).toMatch(/^ {2}relay\.pulseMs: .*expected number/m);
+    expect(error.message).toMatch(/^ {2}relay\.channel: /m);
+    expect(error.message).toMatch(/^ {2}defaultLocale: /m);
+  });
+
+  it('refuses a field it does not know, so a misspelt setting is not silently ignored', () => {
+    const error = errorOf(() => parseConfig({ relay: { pulseMS: 500 } }));
+
+    expect(error.message).toMatch(/relay: .*pulseMS/);
+  });
+
+  it('requires a serial port for a real relay board', () => {
+    const error = errorOf(() => parseConfig({ relay: { kind: 'lcus' } }));
+
+    expect(error.message).toMatch(/relay\.port: a real relay needs its serial port/);
+  });
+
+  it('refuses a file that is not JSON, naming the file', async () => {
+    const path = await fileWith('{ "gate": "north", }');
+
+    const error = errorOf(() => loadConfigFile(path));
+
+    expect(error.code).toBe('config_invalid');
+    expect(error.message).toContain(path);
+  });
+
+  it('refuses a file it cannot read with its own code', () => {
+    const error = errorOf(() => loadConfigFile(join(folder, 'missing.json')));
+
+    expect(error.code).toBe('config_unreadable');
+  });
+
+  it('reads a production file that names a real port', async () => {
+    const path = await fileWith(
+      JSON.stringify({
+        gate: 'north',
+        storeKey: 'k'.repeat(32),
+        relay: { kind: 'lcus', port: '/dev/ttyUSB0', invert: true },
+      }),
+    );
+
+    const config = loadConfigFile(path);
+
+    expect(isDemo(config)).toBe(false);
+    expect(config.relay).toMatchObject({ port: '/dev/ttyUSB0', invert: true, pulseMs: 1000 });
+  });
+});
