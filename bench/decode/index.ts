@@ -19,6 +19,7 @@ import {
 import { hasCode } from '../../app/common/errors.js';
 import { bytesToHex } from '../../app/common/qr-result.js';
 import { decodeImageData, readPixels } from '../../app/core/decode-image.js';
+import { formatTable, percentile, round } from '../support/stats.js';
 import {
   corpusAvailable,
   corpusEnvVar,
@@ -130,14 +131,6 @@ async function runEngine(
   return { folder: image.folder, name: image.name, verdict, decoded: answer !== null, ms };
 }
 
-function percentile(sorted: readonly number[], fraction: number): number {
-  if (sorted.length === 0) return 0;
-
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)];
-}
-
-const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
-
 function summarise(outcomes: readonly Outcome[]) {
   const judged = outcomes.filter((outcome) => outcome.verdict !== 'no answer');
   const count = (verdict: Verdict): number =>
@@ -213,20 +206,6 @@ function engineTable(summaries: Record<string, ReturnType<typeof summarise>>): s
   return [header, ...rows];
 }
 
-function printTable(rows: string[][]): void {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  for (const [index, row] of rows.entries()) {
-    console.log(
-      row
-        .map((cell, column) =>
-          column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]),
-        )
-        .join('  '),
-    );
-    if (index === 0) console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  }
-}
-
 async function main(): Promise<void> {
   const root = corpusRoot();
   if (!corpusAvailable(root)) {
@@ -252,9 +231,9 @@ async function main(): Promise<void> {
     Object.entries(results).map(([name, outcomes]) => [name, summarise(outcomes)]),
   );
   console.log(`QR corpus ${root}: ${images.length} images\n`);
-  printTable(folderTable(results));
+  console.log(formatTable(folderTable(results)));
   console.log('');
-  printTable(engineTable(summaries));
+  console.log(formatTable(engineTable(summaries)));
   for (const [name, summary] of Object.entries(summaries)) {
     if (summary.wrong > 0) console.log(`\n${name} wrong: ${summary.wrongImages.join(', ')}`);
   }
