@@ -19,4 +19,6 @@ if (!name || !available.includes(name)) {
   process.exit(2);
 }
 
+// Benchmarks print figures, not the kiosk's info log; warnings still show.
+process.env.KIOSK_LOG_LEVEL ??= 'warn';
 await import(pathToFileURL(join(here, name, 'index.ts')).href);

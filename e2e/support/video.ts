@@ -78,25 +78,34 @@ const quietModules = 4;
 /** Writes a video of a pass code on a phone held up to the camera; resolves to `out`. */
 export async function makePassVideo(options: PassVideoOptions): Promise<string> {
   const format = resolveFormat(options);
+  const blank = drawScene(format.width, format.height);
+  const frames: RgbImage[] = Array.from({ length: options.blankFrames ?? 5 }, () => blank);
+  for (let index = 0; index < (options.codeFrames ?? 25); index += 1)
+    frames.push(await makePassFrame(options, index));
+
+  return writeVideo(options.out, frames, format.fps);
+}
+
+/**
+ * Draws one camera frame of the phone showing the pass code; `index` moves the hand a little, as
+ * successive frames of a real video would. Benchmarks use single frames to time the pipeline.
+ */
+export async function makePassFrame(
+  options: Omit<PassVideoOptions, 'out' | 'blankFrames' | 'codeFrames'>,
+  index = 0,
+): Promise<RgbImage> {
+  const format = resolveFormat(options);
   const modules = QRCode.create(options.text, {
     errorCorrectionLevel: options.errorCorrection ?? 'M',
   }).modules;
   const scale = options.moduleScale ?? fittingModuleScale(modules.size, format);
   const offset = options.offset ?? { x: 18, y: -10 };
+  const jitter = handJitter(index);
+  const shift = { x: offset.x + jitter.x, y: offset.y + jitter.y };
 
-  const blank = drawScene(format.width, format.height);
-  const frames: RgbImage[] = Array.from({ length: options.blankFrames ?? 5 }, () => blank);
-  for (let index = 0; index < (options.codeFrames ?? 25); index += 1) {
-    const jitter = handJitter(index);
-    const shift = { x: offset.x + jitter.x, y: offset.y + jitter.y };
-    const frame =
-      options.pose === 'tilted'
-        ? await tiltedPhone(format, modules, scale, shift, 7 + jitter.x)
-        : phoneFrame(format, modules, scale, shift);
-    frames.push(frame);
-  }
-
-  return writeVideo(options.out, frames, format.fps);
+  return options.pose === 'tilted'
+    ? tiltedPhone(format, modules, scale, shift, 7 + jitter.x)
+    : phoneFrame(format, modules, scale, shift);
 }
 
 /** Writes a video of the empty scene only: a camera with nobody in front of it. */
