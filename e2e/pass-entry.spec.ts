@@ -193,11 +193,14 @@ test.describe('a pass shown on a phone', () => {
     expect(simulator.frames().filter((frame) => frame.on)).toEqual([opened]);
     const store = system.openStoreReadOnly();
     expect(store.passUses(claims.passId)).toBe(1);
-    // A refusal by the verifier is recorded without the pass id, so find it by its reason.
     await expect
-      .poll(() => store.listVisits(50).some((visit) => visit.refusal === 'used_up'), {
-        timeout: 10_000,
-      })
+      .poll(
+        () =>
+          store
+            .listVisits(50)
+            .some((visit) => visit.refusal === 'used_up' && visit.passId === claims.passId),
+        { timeout: 10_000 },
+      )
       .toBe(true);
   });
 

@@ -4,6 +4,7 @@
  * payload against these schemas before the core sees it.
  */
 import { z } from 'zod';
+import type { ErrorCode } from '../common/errors.js';
 
 export const locales = ['zh-CN', 'en'] as const;
 export const LocaleSchema = z.enum(locales);
@@ -134,6 +135,13 @@ export function parseCommandInput<C extends CommandName>(
 export function isCommandName(name: unknown): name is CommandName {
   return typeof name === 'string' && Object.hasOwn(commands, name);
 }
+
+/**
+ * How main answers a command over Electron IPC. Electron keeps only an error's message when it
+ * crosses IPC and the context bridge, so the error's code travels inside the reply instead.
+ */
+export type IpcReply<T> =
+  { ok: true; output: T } | { ok: false; error: { code: ErrorCode; message: string } };
 
 /** Electron IPC channel names: one per command, prefixed so nothing else on the bus collides. */
 export const ipcChannel = (name: CommandName | EventName): string => `kiosk:${name}`;

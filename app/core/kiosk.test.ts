@@ -199,10 +199,10 @@ describe('a kiosk handling scans', () => {
     expect(view).toMatchObject({ screen: 'refused', refusal: 'expired', accepted: null });
     expect(relay.pulses).toEqual([]);
     expect(kiosk.store.listVisits(10)).toEqual([
-      expect.objectContaining({ outcome: 'refused', refusal: 'expired' }),
+      expect.objectContaining({ outcome: 'refused', refusal: 'expired', passId: 'pass-0001' }),
     ]);
     expect(kiosk.store.listAudit(10)).toContainEqual(
-      expect.objectContaining({ action: 'pass.refused' }),
+      expect.objectContaining({ action: 'pass.refused', actor: 'pass:pass-0001' }),
     );
   });
 
@@ -211,6 +211,7 @@ describe('a kiosk handling scans', () => {
 
     expect(await scan(kiosk, 'https://example.com/menu')).toMatchObject({ refusal: 'not_a_pass' });
     expect(relay.pulses).toEqual([]);
+    expect(kiosk.store.listVisits(10)).toEqual([expect.objectContaining({ passId: null })]);
   });
 
   it('refuses a pass whose entries are used up', async () => {

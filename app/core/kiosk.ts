@@ -385,7 +385,7 @@ class KioskCore implements Kiosk {
         clockSkewSeconds: this.config.passes.clockSkewSeconds,
         usesOf: (passId) => this.store.passUses(passId),
       });
-      if (!verdict.ok) return this.refuse(null, verdict.reason, verdict.detail);
+      if (!verdict.ok) return this.refuse(verdict.pass ?? null, verdict.reason, verdict.detail);
 
       return await this.admit(verdict.pass, verdict.entriesLeft);
     } catch (error) {

@@ -44,7 +44,13 @@ export interface PassClaims {
 /** The verifier's decision on one scan. */
 export type PassVerdict =
   | { ok: true; pass: PassClaims; entriesLeft: number }
-  | { ok: false; reason: RefusalReason; detail: string };
+  | {
+      ok: false;
+      reason: RefusalReason;
+      detail: string;
+      /** The genuine pass behind a refusal (expired, used up …), so its record names it. */
+      pass?: PassClaims;
+    };
 
 /** A site's signing key pair; `kid` is the RFC 7638 thumbprint of the public key. */
 export interface SiteKeyPair {
@@ -273,6 +279,13 @@ function parsePayload(bytes: Uint8Array): Payload | undefined {
 function checkGrant(payload: Payload, ctx: VerifyContext): PassVerdict {
   const nowSeconds = Math.floor(ctx.now / 1000);
   const skew = ctx.clockSkewSeconds;
+  // The signature held, so a refusal still names the pass: its record shows whose pass it was.
+  const refuse = (reason: RefusalReason, detail: string): PassVerdict => ({
+    ok: false,
+    reason,
+    detail,
+    pass: fromPayload(payload),
+  });
 
   if (payload.site !== ctx.site) return refuse('wrong_site', `pass is for site ${payload.site}`);
   if (nowSeconds > payload.exp + skew) return refuse('expired', `expired at ${iso(payload.exp)}`);

@@ -5,6 +5,7 @@ import {
   type CommandName,
   type EventName,
   type EventPayload,
+  type IpcReply,
   type KioskService,
   type KioskView,
 } from '../contract/api.js';
@@ -38,8 +39,11 @@ class FakeKiosk implements KioskService {
   readonly handled: Array<{ command: CommandName; input: unknown }> = [];
   private readonly listeners = new Set<(payload: KioskView) => void>();
 
+  failure: Error | null = null;
+
   handle(command: CommandName, input: unknown): Promise<never> {
     this.handled.push({ command, input });
+    if (this.failure) return Promise.reject(this.failure);
     return Promise.resolve((command === 'view:get' ? view : undefined) as never);
   }
 
@@ -71,9 +75,22 @@ function invoke(
   sender: FakeWebContents,
   senderFrame: FakeFrame | null = topFrame(),
 ): Promise<unknown> {
+  return invokeForReply(command, input, sender, senderFrame).then((reply) => {
+    if (reply.ok) return reply.output;
+    throw new KioskError(reply.error.code, reply.error.message);
+  });
+}
+
+/** What the page's preload receives: main's reply as it crosses IPC. */
+function invokeForReply(
+  command: CommandName,
+  input: unknown,
+  sender: FakeWebContents,
+  senderFrame: FakeFrame | null = topFrame(),
+): Promise<IpcReply<unknown>> {
   const handler = ipcHandlers.get(ipcChannel(command));
   if (!handler) throw new Error(`no handler for ${command}`);
-  return Promise.resolve(handler({ sender, senderFrame }, input));
+  return Promise.resolve(handler({ sender, senderFrame }, input) as IpcReply<unknown>);
 }
 
 let kiosk: FakeKiosk;
@@ -103,6 +120,23 @@ describe('IPC commands', () => {
       { command: 'view:get', input: {} },
       { command: 'visitor:setLocale', input: { locale: 'en' } },
     ]);
+  });
+
+  it('carries an error code in the reply, since Electron keeps only the message of an error', async () => {
+    const reply = await invokeForReply('visitor:setLocale', { locale: 'fr' }, contents);
+
+    expect(reply).toMatchObject({ ok: false, error: { code: 'bad_payload' } });
+  });
+
+  it('answers an unexpected core failure as internal, without passing its message on', async () => {
+    kiosk.failure = new Error('SQLITE_CORRUPT at /var/lib/kiosk/secret-path.db');
+
+    const reply = await invokeForReply('view:get', {}, contents);
+
+    expect(reply).toEqual({
+      ok: false,
+      error: { code: 'internal', message: 'the kiosk could not do that' },
+    });
   });
 
   it('rejects a bad payload with bad_payload naming the field, and the core never sees it', async () => {

@@ -14,6 +14,7 @@ import {
   type CommandName,
   type CommandOutput,
   type EventName,
+  type IpcReply,
   type KioskService,
 } from '../contract/api.js';
 import { KioskError } from '../common/errors.js';
@@ -30,7 +31,7 @@ export function bindIpc(kiosk: KioskService, contents: WebContents): () => void 
   const names = Object.keys(commands) as CommandName[];
   for (const name of names) {
     ipcMain.handle(ipcChannel(name), (event, input: unknown) =>
-      handleCommand(kiosk, contents, name, event, input),
+      replyOf(handleCommand(kiosk, contents, name, event, input)),
     );
   }
 
@@ -43,6 +44,20 @@ export function bindIpc(kiosk: KioskService, contents: WebContents): () => void 
     for (const name of names) ipcMain.removeHandler(ipcChannel(name));
     for (const unsubscribe of unsubscribers) unsubscribe();
   };
+}
+
+/** Wraps a command's outcome in a reply that keeps an error's code across IPC. */
+async function replyOf<T>(outcome: Promise<T>): Promise<IpcReply<T>> {
+  try {
+    return { ok: true, output: await outcome };
+  } catch (error) {
+    if (error instanceof KioskError)
+      return { ok: false, error: { code: error.code, message: error.message } };
+
+    // Anything else is our bug: log it whole, and tell the page no more than that it failed.
+    log.error({ err: error }, 'invoke: command failed unexpectedly');
+    return { ok: false, error: { code: 'internal', message: 'the kiosk could not do that' } };
+  }
 }
 
 async function handleCommand<C extends CommandName>(

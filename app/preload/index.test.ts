@@ -14,7 +14,9 @@ type Listener = (event: unknown, payload: unknown) => void;
 const bridge = vi.hoisted(() => ({
   exposed: new Map<string, unknown>(),
   listeners: new Map<string, Set<Listener>>(),
-  invoke: vi.fn((_channel: string, _input: unknown) => Promise.resolve('answer')),
+  invoke: vi.fn((_channel: string, _input: unknown): Promise<unknown> =>
+    Promise.resolve({ ok: true, output: 'answer' }),
+  ),
 }));
 
 vi.mock('electron', () => ({
@@ -51,6 +53,18 @@ describe('the preload bridge', () => {
   it('exposes only invoke and on as window.kiosk, never ipcRenderer', () => {
     expect([...bridge.exposed.keys()]).toEqual(['kiosk']);
     expect(Object.keys(kiosk).sort()).toEqual(['invoke', 'on']);
+  });
+
+  it('turns an error reply into a rejection that keeps the code, in the message too', async () => {
+    bridge.invoke.mockResolvedValueOnce({
+      ok: false,
+      error: { code: 'bad_payload', message: 'locale: invalid option' },
+    });
+
+    await expect(kiosk.invoke('visitor:setLocale', { locale: 'en' })).rejects.toMatchObject({
+      code: 'bad_payload',
+      message: 'bad_payload: locale: invalid option',
+    });
   });
 
   it('sends a contract command on its own channel and returns main’s answer', async () => {

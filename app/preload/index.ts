@@ -10,6 +10,7 @@ import type {
   CommandOutput,
   EventName,
   EventPayload,
+  IpcReply,
   KioskApi,
 } from '../contract/api.js';
 
@@ -45,7 +46,20 @@ function invoke<C extends CommandName>(
   if (!isKnown(commandTable, command))
     return Promise.reject(new Error(`unknown command: ${String(command)}`));
 
-  return ipcRenderer.invoke(channelOf(command), input) as Promise<CommandOutput<C>>;
+  return (
+    ipcRenderer.invoke(channelOf(command), input) as Promise<IpcReply<CommandOutput<C>>>
+  ).then(unwrapReply);
+}
+
+/**
+ * Turns main's reply back into a result or a rejection. The context bridge rebuilds an error
+ * from its message alone, so the code also leads the message, where the page can read it back.
+ */
+function unwrapReply<T>(reply: IpcReply<T>): T {
+  if (reply.ok) return reply.output;
+
+  const error = new Error(`${reply.error.code}: ${reply.error.message}`);
+  throw Object.assign(error, { name: 'KioskError', code: reply.error.code });
 }
 
 function on<E extends EventName>(

@@ -29,6 +29,11 @@ describe('errorCode', () => {
     expect(errorCode({ name: 'NotAllowedError', message: 'denied' })).toBe('NotAllowedError');
   });
 
+  it('reads the code that leads the message of an error rebuilt by Electron’s context bridge', () => {
+    expect(errorCode(new Error('bad_payload: locale: invalid option'))).toBe('bad_payload');
+    expect(errorCode(new Error('nonsense: not one of ours'))).toBe('internal');
+  });
+
   it('calls a plain error or a non-error internal', () => {
     expect(errorCode(new Error('boom'))).toBe('internal');
     expect(errorCode('boom')).toBe('internal');

@@ -3,6 +3,8 @@
  * stacks: connection trouble, slowness and camera trouble each get their own message, anything
  * else a general one.
  */
+import { errorCodes } from '../common/errors.js';
+
 export type ErrorMessageKey =
   'errors.disconnected' | 'errors.timeout' | 'errors.camera' | 'errors.generic';
 
@@ -24,6 +26,11 @@ export function errorCode(error: unknown): string {
     const { code, name } = error as { code?: unknown; name?: unknown };
     if (typeof code === 'string') return code;
     if (typeof name === 'string' && name !== 'Error') return name;
+
+    // Electron's context bridge rebuilds errors from their message; the preload puts the code first.
+    const { message } = error as { message?: unknown };
+    const leading = typeof message === 'string' ? /^([a-z_]+): /.exec(message)?.[1] : undefined;
+    if (leading && (errorCodes as readonly string[]).includes(leading)) return leading;
   }
 
   return 'internal';
