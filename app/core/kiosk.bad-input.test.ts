@@ -8,22 +8,7 @@ import { parseConfig } from './config.js';
 import { createKiosk, type Kiosk } from './kiosk.js';
 import { generateSiteKeys, issuePass, type SiteKeyPair } from './passes.js';
 import { FakeRelay } from './testing/fake-relay.js';
-
-/** A small seeded generator, so a failing input can be reproduced from the test's output. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomBytes(random: () => number, length: number): Uint8Array {
-  return Uint8Array.from({ length }, () => Math.floor(random() * 256));
-}
+import { randomBytes, seededRandom } from '../../test/support/random.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 

@@ -13,19 +13,9 @@ import {
   type ServerMessage,
 } from '../contract/ws-protocol.js';
 import { contentSecurityPolicy, startHost, type Host } from './server.js';
+import { sampleView } from '../contract/testing/sample-view.js';
 
-const view: KioskView = {
-  screen: 'idle',
-  locale: 'zh-CN',
-  demo: true,
-  gateName: 'Main gate',
-  siteName: 'Demo compound',
-  privacy: { controller: 'Office', purpose: 'Access', retentionDays: 30 },
-  accepted: null,
-  refusal: null,
-  gateAvailable: true,
-  screenTimeoutAt: null,
-};
+const view = sampleView();
 
 /** A kiosk that records commands and lets the test push views. */
 function fakeKiosk() {

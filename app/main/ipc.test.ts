@@ -18,21 +18,11 @@ import {
   resetFakeElectron,
   type FakeFrame,
 } from './testing/fake-electron.js';
+import { sampleView } from '../contract/testing/sample-view.js';
 
 vi.mock('electron', () => import('./testing/fake-electron.js'));
 
-const view: KioskView = {
-  screen: 'idle',
-  locale: 'zh-CN',
-  demo: true,
-  gateName: 'Main gate',
-  siteName: 'Demo compound',
-  privacy: { controller: 'Office', purpose: 'Access control', retentionDays: 30 },
-  accepted: null,
-  refusal: null,
-  gateAvailable: true,
-  screenTimeoutAt: null,
-};
+const view = sampleView();
 
 /** A core that records what it was asked and lets the test push events. */
 class FakeKiosk implements KioskService {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { KioskView } from '../contract/api.js';
 import { KioskError } from '../common/errors.js';
 import { WebSocketKioskApi, hostSocketUrl, type SocketHandlers } from './bridge.js';
+import { sampleView } from '../contract/testing/sample-view.js';
 
 /** A socket the test drives by hand: it records what the bridge sent and plays the host. */
 class FakeSocket {
@@ -30,18 +31,7 @@ class FakeSocket {
   }
 }
 
-const view: KioskView = {
-  screen: 'idle',
-  locale: 'zh-CN',
-  demo: true,
-  gateName: 'North gate',
-  siteName: 'Garden Court',
-  privacy: { controller: 'Garden Court PM', purpose: 'Visitor safety', retentionDays: 30 },
-  accepted: null,
-  refusal: null,
-  gateAvailable: true,
-  screenTimeoutAt: null,
-};
+const view = sampleView({ gateName: 'North gate', siteName: 'Garden Court' });
 
 function setup(options: { invokeTimeoutMs?: number } = {}) {
   const sockets: FakeSocket[] = [];

@@ -8,24 +8,13 @@ import {
   type LcusFrame,
   type LcusParseResult,
 } from './lcus-protocol.js';
+import { seededRandom } from '../../test/support/random.js';
 
 const bytes = (hex: string): Uint8Array =>
   Uint8Array.from(hex.split(' '), (pair) => parseInt(pair, 16));
 
 function framesOf(results: LcusParseResult[]): LcusFrame[] {
   return results.flatMap((result) => (result.kind === 'frame' ? [result.frame] : []));
-}
-
-/** A small seeded generator, so a failing fuzz case can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('LCUS frame encoding', () => {

@@ -1,0 +1,18 @@
+import type { KioskView } from '../api.js';
+
+/** A valid idle view for tests of the transports, which carry views without reading them. */
+export function sampleView(overrides: Partial<KioskView> = {}): KioskView {
+  return {
+    screen: 'idle',
+    locale: 'zh-CN',
+    demo: true,
+    gateName: 'Main gate',
+    siteName: 'Demo compound',
+    privacy: { controller: 'Property office', purpose: 'Access control', retentionDays: 30 },
+    accepted: null,
+    refusal: null,
+    gateAvailable: true,
+    screenTimeoutAt: null,
+    ...overrides,
+  };
+}
