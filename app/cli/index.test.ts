@@ -261,6 +261,50 @@ describe('kiosk pass issue and verify', () => {
       Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     );
   });
+
+  it('says plainly when the QR file cannot be written, without a stack trace', async () => {
+    await keygen();
+    const png = join(dir, 'no-such-folder', 'pass.png');
+
+    const result = await run(
+      'pass',
+      'issue',
+      '--key',
+      privateKey(),
+      ...site,
+      '--gate',
+      'g',
+      '--hours',
+      '1',
+      '--qr',
+      png,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.err.join('\n')).toContain(`cannot write the QR code to ${png} (ENOENT)`);
+    expect(result.err.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
+  it('warns when the pass it issued has already expired', async () => {
+    await keygen();
+
+    const result = await run(
+      'pass',
+      'issue',
+      '--key',
+      privateKey(),
+      ...site,
+      '--gate',
+      'g',
+      '--from',
+      '2020-01-01T08:00',
+      '--hours',
+      '4',
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.err).toContain('warning: this pass has already expired');
+  });
 });
 
 describe('kiosk decode with the real decoder', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Command } from 'commander';
 import type { JWK } from 'jose';
 import QRCode from 'qrcode';
-import { hasCode } from '../common/errors.js';
+import { hasCode, KioskError } from '../common/errors.js';
 import { generateSiteKeys, issuePass, verifyPass, type PassClaims } from '../core/passes.js';
 import {
   collect,
@@ -140,6 +140,9 @@ function addIssue(pass: Command, context: CliContext): void {
         throw error;
       });
       context.io.out(text);
+      // Issuing a pass for the past is allowed (tests need them) but is rarely what was meant.
+      if (claims.expires * 1000 <= Date.now())
+        context.io.err('warning: this pass has already expired');
 
       if (options.qr) await writeQr(options.qr, text, context);
     });
@@ -186,7 +189,17 @@ function readPrivateKey(path: string, command: Command): JWK {
 }
 
 async function writeQr(path: string, text: string, context: CliContext): Promise<void> {
-  await QRCode.toFile(path, text, { type: 'png', errorCorrectionLevel: 'M', margin: 4, scale: 6 });
+  try {
+    await QRCode.toFile(path, text, {
+      type: 'png',
+      errorCorrectionLevel: 'M',
+      margin: 4,
+      scale: 6,
+    });
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
+    throw new KioskError('not_found', `cannot write the QR code to ${path} (${reason})`, { cause });
+  }
   context.io.err(`wrote QR code to ${path}`);
 }
 

@@ -64,6 +64,12 @@ describe('the kiosk configuration', () => {
     expect(error.message).toMatch(/relay\.port: a real relay needs its serial port/);
   });
 
+  it('refuses a real port given without the real relay kind, instead of running the simulator', () => {
+    const error = errorOf(() => parseConfig({ relay: { port: '/dev/ttyUSB0' } }));
+
+    expect(error.message).toMatch(/relay\.kind: .*\/dev\/ttyUSB0 would be ignored/);
+  });
+
   it('refuses a file that is not JSON, naming the file', async () => {
     const path = await fileWith('{ "gate": "north", }');
 
@@ -77,6 +83,7 @@ describe('the kiosk configuration', () => {
     const error = errorOf(() => loadConfigFile(join(folder, 'missing.json')));
 
     expect(error.code).toBe('config_unreadable');
+    expect(error.message).toContain(`${join(folder, 'missing.json')} (ENOENT)`);
   });
 
   it('reads a production file that names a real port', async () => {

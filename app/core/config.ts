@@ -4,6 +4,7 @@
  * a whole with a message naming each wrong field, never half applied.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { KioskError } from '../common/errors.js';
 import { LocaleSchema } from '../contract/api.js';
@@ -93,7 +94,14 @@ export function loadConfigFile(path: string): KioskConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new KioskError('config_unreadable', `cannot read configuration file ${path}`, { cause });
+    const reason = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
+    throw new KioskError(
+      'config_unreadable',
+      `cannot read configuration file ${resolve(path)} (${reason})`,
+      {
+        cause,
+      },
+    );
   }
 
   let raw: unknown;

@@ -161,12 +161,12 @@ describe('the visit flow', () => {
     expect(view().accepted).toBeNull();
   });
 
-  it('returns from refused to scanning after the refused timeout, clearing the reason', async () => {
+  it('returns from refused to idle after the refused timeout, clearing the reason', async () => {
     await reachVerdict({ accepted: false, reason: 'forged' });
 
     vi.advanceTimersByTime(timeouts.refusedSeconds * 1000);
 
-    expect(screen()).toBe('scanning');
+    expect(screen()).toBe('idle');
     expect(view().refusal).toBeNull();
   });
 

@@ -215,11 +215,11 @@ export function createFlowMachine(callbacks: FlowCallbacks) {
           GATE_FAILED: { guard: 'isCurrentVisit', target: 'refused', actions: 'recordGateFailure' },
         },
       },
-      // A refused visitor is usually holding the wrong code and reaching for the right one, so
-      // the camera comes back by itself; scanning's own timeout returns an abandoned kiosk to idle.
+      // A refused visitor rescans with "try again"; left alone, the kiosk goes back to idle, so a
+      // wrong code still held up is not refused (and recorded) again every few seconds.
       refused: {
         entry: { type: 'stampDeadline', params: { timeout: 'refusedSeconds' } },
-        after: { refusedTimeout: 'scanning' },
+        after: { refusedTimeout: 'idle' },
         on: {
           TOUCH: { target: 'refused', reenter: true },
           START_SCAN: 'scanning',

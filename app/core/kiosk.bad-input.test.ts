@@ -140,6 +140,16 @@ describe('the kiosk given bad input', () => {
     expect(relay.pulses).toEqual([]);
   });
 
+  it('refuses a genuine pass text that the raw bytes reported with it do not back', async () => {
+    const genuine = await issuePass(keys.privateJwk, validClaims('mismatch-1'));
+    const scan = { ...scanOfText(genuine), bytesHex: hex(new TextEncoder().encode('hello')) };
+
+    const view = await offer(scan);
+
+    expect(view).toMatchObject({ screen: 'refused', refusal: 'not_a_pass' });
+    expect(relay.pulses).toEqual([]);
+  });
+
   it('rejects scans over the contract limit at the schema, before the core sees them', () => {
     const oversized = scanOfText('x'.repeat(64 * 1024));
 

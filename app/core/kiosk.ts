@@ -376,6 +376,10 @@ class KioskCore implements Kiosk {
 
   /** Checks a scan from its raw text; a valid pass is committed and opens the gate. */
   private async verifyScan(scan: ScanReport): Promise<FlowVerdict> {
+    if (!textMatchesBytes(scan)) {
+      return this.refuse(null, 'not_a_pass', 'scanned text does not match its raw bytes');
+    }
+
     try {
       const verdict = await verifyPass(scan.text, {
         publicKeys: this.publicKeys,
@@ -555,4 +559,20 @@ class KioskCore implements Kiosk {
 
 function isJpeg(bytes: Uint8Array): boolean {
   return bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+}
+
+/**
+ * A pass is plain ASCII, so when the page sends the raw bytes of a code they must read as exactly
+ * the text it reports. The page is untrusted: a text that its own bytes do not back is refused
+ * rather than verified. Scanners that type their codes send no bytes, and the text stands alone.
+ */
+function textMatchesBytes(scan: ScanReport): boolean {
+  if (scan.bytesHex === '') return true;
+
+  try {
+    const bytes = Buffer.from(scan.bytesHex, 'hex');
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes) === scan.text;
+  } catch {
+    return false;
+  }
 }

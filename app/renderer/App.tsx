@@ -33,6 +33,7 @@ export function App({ kiosk }: { kiosk: KioskApi }) {
     <KioskContext value={actions}>
       <div className="app" onPointerDownCapture={onTouch}>
         {view ? <ScreenFor view={view} /> : <Starting />}
+        {view?.demo && <DemoBanner />}
         {errorCode && <ErrorNotice code={errorCode} className="notice-floating" />}
       </div>
     </KioskContext>
@@ -54,6 +55,17 @@ function ScreenFor({ view }: { view: KioskView }) {
     default:
       return assertNever(view.screen, 'screen');
   }
+}
+
+/** Said on every screen of a demo kiosk: nothing it shows opens a real gate. */
+function DemoBanner() {
+  const { t } = useTranslation();
+
+  return (
+    <p className="demo-banner" data-testid="demo-banner">
+      {t('idle.demoBanner')}
+    </p>
+  );
 }
 
 function Starting() {

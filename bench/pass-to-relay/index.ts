@@ -197,14 +197,19 @@ async function main(): Promise<void> {
       results.push(await timeOneEntry(rig, index));
       // The accepted screen holds for its countdown, then the kiosk is idle for the next visitor.
       await rig.client.waitForScreen('idle');
-      process.stderr.write(`\rentry ${index + 1}/${entries}`);
+      progress(`entry ${index + 1}/${entries}`);
     }
-    process.stderr.write('\n');
+    if (process.stderr.isTTY) process.stderr.write('\n');
   } finally {
     await stopRig(rig);
   }
 
   report(results);
+}
+
+/** One progress line, rewritten in place on a terminal and one line each in a log. */
+function progress(text: string): void {
+  process.stderr.write(process.stderr.isTTY ? `\r${text}` : `${text}\n`);
 }
 
 function report(results: readonly Entry[]): void {

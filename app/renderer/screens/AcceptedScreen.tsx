@@ -1,14 +1,15 @@
-/** The welcome: who the pass is for, where they go, and how long the gate stays open. */
+/**
+ * The welcome: who the pass is for and where they go. It says the gate is open without a count of
+ * seconds: the relay pulse only starts the barrier, which then stays open by its own timing.
+ */
 import { useTranslation } from 'react-i18next';
 import type { KioskView } from '../../contract/api.js';
-import { useSecondsLeft } from '../countdown.js';
 
 type Accepted = NonNullable<KioskView['accepted']>;
 
 /** The accepted screen's content for `accepted`; the name arrives already masked by the core. */
 export function AcceptedPanel({ accepted }: { accepted: Accepted | null }) {
   const { t } = useTranslation();
-  const seconds = useSecondsLeft(accepted?.gateOpenUntil ?? null);
 
   return (
     <div className="panel">
@@ -23,11 +24,9 @@ export function AcceptedPanel({ accepted }: { accepted: Accepted | null }) {
           <p className="detail">{t('accepted.entriesLeft', { entries: accepted.entriesLeft })}</p>
         </>
       )}
-      {seconds !== null && (
-        <p className="gate-state" role="status">
-          {seconds > 0 ? t('accepted.gateOpen', { seconds }) : t('accepted.gateClosing')}
-        </p>
-      )}
+      <p className="gate-state" role="status">
+        {t('accepted.gateOpen')}
+      </p>
     </div>
   );
 }

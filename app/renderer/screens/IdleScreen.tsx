@@ -11,11 +11,6 @@ export function IdleScreen({ view }: { view: KioskView }) {
 
   return (
     <main className="screen screen-idle" data-screen="idle">
-      {view.demo && (
-        <p className="demo-banner" data-testid="demo-banner">
-          {t('idle.demoBanner')}
-        </p>
-      )}
       <header className="place">
         <h1 className="site-name">{view.siteName}</h1>
         <p className="gate-name">{view.gateName}</p>
