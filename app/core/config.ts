@@ -68,6 +68,14 @@ export const ConfigSchema = z
         message: 'a real relay needs its serial port',
       });
     }
+    // A port with the default kind would quietly run the simulator and never open the real gate.
+    if (config.relay.kind === 'simulator' && config.relay.port) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['relay', 'kind'],
+        message: `is "simulator", so port ${config.relay.port} would be ignored: set kind to "lcus" for a real board`,
+      });
+    }
   });
 
 export type KioskConfig = z.infer<typeof ConfigSchema>;
