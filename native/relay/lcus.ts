@@ -136,7 +136,9 @@ export class LcusRelay implements RelayDriver {
 
     const completed = await this.waitWhileUp(ms, generation);
 
-    // Sent even when interrupted by close(); after a loss the reopen drives off instead.
+    // Sent even when interrupted by close(); after a loss the reopen drives off instead. An LCUS
+    // board has no pulse of its own, so a board cut off mid-pulse keeps its contact closed until
+    // the port returns: boards with a hardware pulse (Modbus flash mode) are issue 4.
     if (this.port === port) await this.send(port, this.frame(false));
     if (!completed)
       throw new KioskError('disconnected', 'relay port lost or closed during a pulse');
