@@ -164,6 +164,8 @@ async function ownRelay(config: KioskConfig, cleanups: Cleanup[]): Promise<Relay
     return relay;
   }
 
+  // The demo's socat pair is started once: if that process dies, the demo gate stays
+  // unavailable until the kiosk restarts (the simulators' own hot-plug is issue 4).
   try {
     const simulated = await startSimulatedRelay({ channel, invert, baudRate });
     cleanups.push(() => simulated.stop());
