@@ -1,0 +1,197 @@
+/**
+ * The kiosk's check of an open command from the intercom server. The server already checked that
+ * the guard holds the call; the core checks again, because only the core opens the gate: the
+ * command must name the call in progress and the guard who answered it, be fresh, and carry a nonce
+ * never seen before. A refused command is audited with its reason and drives nothing.
+ *
+ * Nonces live in memory only: after a restart there is no call in progress, so nothing from
+ * before it can open.
+ */
+import { z } from 'zod';
+import type { Gate, GateResult } from './gate.js';
+import { moduleLogger } from './log.js';
+import type { AuditEntry, KioskStore } from './ports.js';
+
+const log = moduleLogger('remote-open');
+
+/** An open command as the intercom server sends it; other fields (such as kioskId) are ignored. */
+export const RemoteOpenCommandSchema = z.object({
+  callId: z.string().min(1).max(128),
+  guard: z.string().min(1).max(128),
+  issuedAt: z.number().finite(),
+  nonce: z.string().min(8).max(128),
+});
+export type RemoteOpenCommand = z.infer<typeof RemoteOpenCommandSchema>;
+
+/** Why a command opened nothing: the core's own checks, then the gate's. */
+export type RemoteOpenRefusal =
+  | 'malformed'
+  | 'no_active_call'
+  | 'call_ended'
+  | 'unknown_call'
+  | 'wrong_guard'
+  | 'stale'
+  | 'replayed'
+  | Exclude<Extract<GateResult, { opened: false }>['reason'], 'stale'>;
+
+/** What came of an open command. */
+export type RemoteOpenResult =
+  { opened: true; at: number } | { opened: false; reason: RemoteOpenRefusal };
+
+/** What a remote opener is built from. */
+export interface RemoteOpenerOptions {
+  gate: Gate;
+  audit: Pick<KioskStore, 'appendAudit'>;
+  now?: () => number;
+  /** A command issued longer ago than this, or this far in the future, is refused. */
+  staleAfterMs?: number;
+}
+
+/** Opens the gate for a guard's command, only for the call in progress and the guard holding it. */
+export interface RemoteOpener {
+  /** The server says `guard` answered `callId`: from now on that guard may open. */
+  activeCall(callId: string, guard: string): void;
+  /** The call ended: no command opens until the next call is answered. */
+  endCall(): void;
+  /** Checks the command and, only if every check passes, opens through the gate. Never rejects. */
+  open(command: unknown): Promise<RemoteOpenResult>;
+}
+
+interface ActiveCall {
+  callId: string;
+  guard: string;
+}
+
+/** Builds the kiosk core's checker of remote open commands. */
+export function createRemoteOpener(options: RemoteOpenerOptions): RemoteOpener {
+  return new Opener(options);
+}
+
+class Opener implements RemoteOpener {
+  private readonly gate: Gate;
+  private readonly audit: Pick<KioskStore, 'appendAudit'>;
+  private readonly now: () => number;
+  private readonly staleAfterMs: number;
+  private active: ActiveCall | null = null;
+  private lastEndedCallId: string | null = null;
+  /** Nonce to its command's issue time; a nonce is forgotten once its command would be stale. */
+  private readonly seenNonces = new Map<string, number>();
+
+  constructor(options: RemoteOpenerOptions) {
+    this.gate = options.gate;
+    this.audit = options.audit;
+    this.now = options.now ?? Date.now;
+    this.staleAfterMs = options.staleAfterMs ?? 5_000;
+  }
+
+  activeCall(callId: string, guard: string): void {
+    this.active = { callId, guard };
+    log.info({ callId }, 'call: answered, remote open allowed');
+  }
+
+  endCall(): void {
+    if (!this.active) return;
+
+    log.info({ callId: this.active.callId }, 'call: ended, remote open closed');
+    this.lastEndedCallId = this.active.callId;
+    this.active = null;
+  }
+
+  async open(input: unknown): Promise<RemoteOpenResult> {
+    const parsed = RemoteOpenCommandSchema.safeParse(input);
+    if (!parsed.success) return this.refuse('malformed', null);
+
+    const command = parsed.data;
+    const refusal = this.check(command);
+    if (refusal) return this.refuse(refusal, command);
+
+    let lateRefusal: RemoteOpenRefusal | null = null;
+    const commit = () => {
+      lateRefusal = this.callRefusal(command);
+      return lateRefusal === null && this.commit(command);
+    };
+
+    const result = await this.gate.open({
+      actor: `guard:${command.guard}`,
+      reason: 'guard_command',
+      issuedAt: command.issuedAt,
+      commit,
+    });
+    log.info({ callId: command.callId, opened: result.opened }, 'open: gate answered');
+    if (lateRefusal !== null) return this.refuse(lateRefusal, command);
+
+    return result;
+  }
+
+  /** The first reason to refuse, or null. The nonce is spent by any well-formed command. */
+  private check(command: RemoteOpenCommand): RemoteOpenRefusal | null {
+    const replayed = this.spendNonce(command);
+    if (replayed) return 'replayed';
+
+    if (Math.abs(this.now() - command.issuedAt) > this.staleAfterMs) return 'stale';
+
+    return this.callRefusal(command);
+  }
+
+  private callRefusal(command: RemoteOpenCommand): RemoteOpenRefusal | null {
+    if (this.active?.callId === command.callId)
+      return this.active.guard === command.guard ? null : 'wrong_guard';
+
+    if (command.callId === this.lastEndedCallId) return 'call_ended';
+
+    return this.active ? 'unknown_call' : 'no_active_call';
+  }
+
+  /** True when the nonce was seen before; otherwise remembers it. */
+  private spendNonce(command: RemoteOpenCommand): boolean {
+    this.forgetStaleNonces();
+    if (this.seenNonces.has(command.nonce)) return true;
+
+    this.seenNonces.set(command.nonce, command.issuedAt);
+    return false;
+  }
+
+  /** A replayed command older than the stale limit is refused as stale, so its nonce can go. */
+  private forgetStaleNonces(): void {
+    const now = this.now();
+    for (const [nonce, issuedAt] of this.seenNonces)
+      if (now - issuedAt > this.staleAfterMs) this.seenNonces.delete(nonce);
+  }
+
+  /**
+   * Runs at the gate's turn, just before the pulse, once the call was checked again there: it may
+   * have ended while the command waited behind another opening. The line is written before the
+   * relay moves; a store that throws means nothing opens.
+   */
+  private commit(command: RemoteOpenCommand): boolean {
+    this.audit.appendAudit({
+      at: this.now(),
+      action: 'gate.open',
+      actor: `guard:${command.guard}`,
+      detail: { reason: 'guard_command', callId: command.callId, nonce: command.nonce },
+    });
+    return true;
+  }
+
+  private refuse(reason: RemoteOpenRefusal, command: RemoteOpenCommand | null): RemoteOpenResult {
+    const entry: AuditEntry = {
+      at: this.now(),
+      action: 'gate.remote_open_refused',
+      actor: command ? `guard:${command.guard}` : 'unknown',
+      detail: {
+        reason,
+        callId: command?.callId ?? null,
+        nonce: command?.nonce ?? null,
+        issuedAt: command?.issuedAt ?? null,
+      },
+    };
+    log.warn({ reason, callId: command?.callId ?? null }, 'open: refused');
+
+    try {
+      this.audit.appendAudit(entry);
+    } catch (error) {
+      log.error({ err: error }, 'open: audit write failed');
+    }
+    return { opened: false, reason };
+  }
+}
