@@ -104,7 +104,7 @@ function unlock(db: Database.Database, options: StoreOptions): void {
     db.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (cause) {
     throw asStoreError(
-      `cannot unlock the store at ${options.file}: wrong key, or the file is not a kiosk store or is damaged`,
+      `cannot unlock the store at ${options.file}: wrong key, or the file is not one of our stores or is damaged`,
       cause,
     );
   }

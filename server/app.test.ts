@@ -1,0 +1,241 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sessionCookie } from './app.js';
+import {
+  adminName,
+  adminPassword,
+  enrolKiosk,
+  login,
+  makeServer,
+  type TestServer,
+} from './testing/fixtures.js';
+
+let server: TestServer;
+
+afterEach(async () => {
+  await server.close();
+});
+
+function post(url: string, payload: unknown, cookie?: string) {
+  return server.app.inject({
+    method: 'POST',
+    url,
+    payload: payload as Record<string, unknown>,
+    headers: cookie ? { cookie } : {},
+  });
+}
+
+function get(url: string, cookie?: string) {
+  return server.app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} });
+}
+
+async function addGuard(adminCookie: string, name: string, password: string): Promise<string> {
+  const created = await post('/api/guards', { name, password }, adminCookie);
+  expect(created.statusCode).toBe(201);
+
+  return login(server.app, name, password);
+}
+
+describe('guard login', () => {
+  it('sets an HttpOnly, SameSite=Strict session cookie and /api/me names the guard', async () => {
+    server = await makeServer();
+
+    const response = await post('/api/login', { name: adminName, password: adminPassword });
+    const cookie = response.cookies.find((entry) => entry.name === sessionCookie);
+
+    expect(response.statusCode).toBe(200);
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    const me = await get('/api/me', `${sessionCookie}=${cookie?.value}`);
+    expect(me.json()).toMatchObject({ guard: { name: adminName, role: 'admin' } });
+  });
+
+  it('refuses a wrong password and an unknown name alike, and audits both', async () => {
+    server = await makeServer();
+
+    const wrong = await post('/api/login', { name: adminName, password: 'not the password' });
+    const unknown = await post('/api/login', { name: 'nobody', password: 'not the password' });
+
+    expect(wrong.statusCode).toBe(401);
+    expect(unknown.json()).toEqual(wrong.json());
+    expect(wrong.json()).toEqual({
+      error: { code: 'unauthorised', message: 'wrong name or password' },
+    });
+    expect(server.store.listAudit({ action: 'guard.login_failed' }).map((e) => e.actor)).toEqual([
+      adminName,
+      'unknown',
+    ]);
+  });
+
+  it('throttles a name after five failures, even with the right password, until the lockout passes', async () => {
+    server = await makeServer();
+    for (let i = 0; i < 5; i += 1) {
+      expect(
+        (await post('/api/login', { name: adminName, password: `guess ${i}` })).statusCode,
+      ).toBe(401);
+    }
+
+    const locked = await post('/api/login', { name: adminName, password: adminPassword });
+    expect(locked.statusCode).toBe(429);
+    expect(locked.json()).toMatchObject({ error: { code: 'throttled' } });
+    expect(locked.headers['retry-after']).toBe('1');
+
+    server.clock.now += 1000;
+    expect(
+      (await post('/api/login', { name: adminName, password: adminPassword })).statusCode,
+    ).toBe(200);
+  });
+
+  it('ends a session when it expires, judged by the server clock', async () => {
+    server = await makeServer({ sessionHours: 12 });
+    const cookie = await login(server.app, adminName, adminPassword);
+
+    server.clock.now += 12 * 3_600_000 - 1;
+    expect((await get('/api/me', cookie)).statusCode).toBe(200);
+
+    server.clock.now += 1;
+    const expired = await get('/api/me', cookie);
+    expect(expired.statusCode).toBe(401);
+    expect(expired.json()).toMatchObject({ error: { code: 'unauthorised' } });
+  });
+
+  it('ends a session on logout and clears the cookie', async () => {
+    server = await makeServer();
+    const cookie = await login(server.app, adminName, adminPassword);
+
+    const logout = await post('/api/logout', undefined, cookie);
+
+    expect(logout.statusCode).toBe(204);
+    expect(logout.cookies.find((entry) => entry.name === sessionCookie)?.value).toBe('');
+    expect((await get('/api/me', cookie)).statusCode).toBe(401);
+  });
+});
+
+describe('admin routes', () => {
+  it('refuse a guard with forbidden and an anonymous caller with unauthorised', async () => {
+    server = await makeServer();
+    const adminCookie = await login(server.app, adminName, adminPassword);
+    const guardCookie = await addGuard(adminCookie, 'wang', 'guard password 1');
+
+    const routes: [string, string, unknown][] = [
+      ['GET', '/api/guards', undefined],
+      ['POST', '/api/guards', { name: 'li', password: 'guard password 2' }],
+      ['GET', '/api/kiosks', undefined],
+      ['POST', '/api/kiosks', { id: 'north-1', name: 'North 1' }],
+      ['POST', '/api/kiosks/north-1/revoke', undefined],
+      ['POST', '/api/ring-groups', { id: 'north', name: 'North', guardIds: [] }],
+    ];
+    for (const [method, url, payload] of routes) {
+      const asGuard = await server.app.inject({
+        method: method as 'GET',
+        url,
+        payload: payload as Record<string, unknown>,
+        headers: { cookie: guardCookie },
+      });
+      const anonymous = await server.app.inject({
+        method: method as 'GET',
+        url,
+        payload: payload as Record<string, unknown>,
+      });
+
+      expect([
+        url,
+        asGuard.statusCode,
+        asGuard.json<{ error: { code: string } }>().error.code,
+      ]).toEqual([url, 403, 'forbidden']);
+      expect([url, anonymous.statusCode]).toEqual([url, 401]);
+    }
+    expect(server.store.listGuards().map((guard) => guard.name)).toEqual(['admin', 'wang']);
+    expect(server.store.listKiosks()).toEqual([]);
+  });
+
+  it('enrol a kiosk, return its secret once, and list it without the secret', async () => {
+    server = await makeServer();
+    const adminCookie = await login(server.app, adminName, adminPassword);
+
+    const secret = await enrolKiosk(server.app, adminCookie, 'north-1');
+    const listed = await get('/api/kiosks', adminCookie);
+
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(listed.body).not.toContain(secret);
+    expect(listed.json()).toEqual({
+      kiosks: [
+        {
+          id: 'north-1',
+          name: 'Kiosk north-1',
+          revoked: false,
+          ringGroup: null,
+          online: false,
+          connectedAt: null,
+        },
+      ],
+    });
+    const again = await post('/api/kiosks', { id: 'north-1', name: 'Again' }, adminCookie);
+    expect(again.statusCode).toBe(409);
+  });
+
+  it('save a ring group of existing guards and refuse one naming a missing guard', async () => {
+    server = await makeServer();
+    const adminCookie = await login(server.app, adminName, adminPassword);
+    const guards = await get('/api/guards', adminCookie);
+    const adminId = guards.json<{ guards: { id: number }[] }>().guards[0]?.id;
+
+    const saved = await post(
+      '/api/ring-groups',
+      { id: 'north', name: 'North', guardIds: [adminId] },
+      adminCookie,
+    );
+    const missing = await post(
+      '/api/ring-groups',
+      { id: 'south', name: 'South', guardIds: [404] },
+      adminCookie,
+    );
+
+    expect(saved.statusCode).toBe(200);
+    expect(missing.statusCode).toBe(404);
+    expect((await get('/api/ring-groups', adminCookie)).json()).toEqual({
+      ringGroups: [{ id: 'north', name: 'North', guardIds: [adminId] }],
+    });
+  });
+});
+
+describe('errors', () => {
+  it('name each bad field of a body with bad_payload', async () => {
+    server = await makeServer();
+    const adminCookie = await login(server.app, adminName, adminPassword);
+
+    const response = await post(
+      '/api/guards',
+      { name: 'a b', password: 'short', extra: 1 },
+      adminCookie,
+    );
+
+    expect(response.statusCode).toBe(400);
+    const { error } = response.json<{ error: { code: string; message: string } }>();
+    expect(error.code).toBe('bad_payload');
+    expect(error.message).toMatch(/name: letters/);
+    expect(error.message).toMatch(/password: at least 10 characters/);
+  });
+
+  it('answer broken JSON, unknown routes and server faults with a code and no stack', async () => {
+    server = await makeServer();
+    const adminCookie = await login(server.app, adminName, adminPassword);
+
+    const broken = await server.app.inject({
+      method: 'POST',
+      url: '/api/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name":',
+    });
+    const missing = await get('/api/nothing-here');
+    server.store.close();
+    const fault = await get('/api/guards', adminCookie);
+
+    expect([broken.statusCode, broken.json<{ error: { code: string } }>().error.code]).toEqual([
+      400,
+      'bad_payload',
+    ]);
+    expect(missing.json()).toMatchObject({ error: { code: 'not_found' } });
+    expect(fault.statusCode).toBe(500);
+    expect(fault.json()).toEqual({ error: { code: 'store_failed', message: 'internal error' } });
+    for (const response of [broken, missing, fault]) expect(response.body).not.toMatch(/\n\s+at /);
+  });
+});

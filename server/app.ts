@@ -1,0 +1,326 @@
+/**
+ * The intercom server's HTTP and WebSocket surface: guard login and sessions (an HttpOnly,
+ * SameSite=Strict cookie), the admin routes that manage guards, kiosks and ring groups, and the
+ * kiosk control WebSocket. Every body is checked with zod; every error leaves as
+ * `{ error: { code, message } }` with one of our error codes, never a stack.
+ */
+import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
+import { z } from 'zod';
+import { KioskError, type ErrorCode } from '../app/common/errors.js';
+import { moduleLogger } from '../app/core/log.js';
+import { Authenticator, ThrottledError } from './auth.js';
+import type { ServerConfig } from './config.js';
+import { iceServersFor } from './ice.js';
+import { KioskChannel } from './kiosk-channel.js';
+import { kioskChannelPath, kioskCloseCodes, kioskIdSchema } from './protocol.js';
+import type { Guard, ServerStore } from './store.js';
+
+const log = moduleLogger('intercom');
+
+/** Name of the guard session cookie. */
+export const sessionCookie = 'intercom_session';
+
+/** What the server is built from; `now` lets tests move the clock. */
+export interface ServerOptions {
+  store: ServerStore;
+  config: ServerConfig;
+  now?: () => number;
+}
+
+/** The parts later features (calls, console) reach through `app.intercom`. */
+export interface Intercom {
+  store: ServerStore;
+  config: ServerConfig;
+  auth: Authenticator;
+  kiosks: KioskChannel;
+  now: () => number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    intercom: Intercom;
+  }
+}
+
+const LoginBody = z.strictObject({
+  name: z.string().min(1).max(64),
+  password: z.string().min(1).max(256),
+});
+
+const GuardBody = z.strictObject({
+  name: z.string().regex(/^[\p{L}\p{N}._-]{1,64}$/u, 'letters, digits, dot, dash or underscore'),
+  password: z.string().min(10, 'at least 10 characters').max(256),
+  role: z.enum(['admin', 'guard']).default('guard'),
+});
+
+const GroupIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits, dashes');
+
+const KioskBody = z.strictObject({
+  id: kioskIdSchema,
+  name: z.string().min(1).max(100),
+  ringGroup: GroupIdSchema.nullable().default(null),
+});
+
+const RingGroupBody = z.strictObject({
+  id: GroupIdSchema,
+  name: z.string().min(1).max(100),
+  guardIds: z.array(z.number().int().positive()).max(500),
+});
+
+const statusByCode: Partial<Record<ErrorCode, number>> = {
+  bad_payload: 400,
+  unauthorised: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  throttled: 429,
+};
+
+/** Builds the server with its routes and the kiosk channel; it is not listening yet. */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const now = options.now ?? Date.now;
+  const { store, config } = options;
+  const auth = new Authenticator({ store, config, now });
+  const kiosks = new KioskChannel({ auth, settings: config.kiosks, now });
+
+  // Fastify types its logger against the pino it bundles; ours is a newer pino of the same shape.
+  const logger = log as unknown as FastifyBaseLogger;
+  const app = Fastify({
+    loggerInstance: logger,
+    // Routes log their own refusals; a line per request would bury them.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 16 * 1024,
+  });
+  app.decorate('intercom', { store, config, auth, kiosks, now });
+  await app.register(cookie);
+  await app.register(websocket, {
+    // Past this, ws closes the connection itself; below it, the channel answers with an error.
+    options: { maxPayload: 4 * config.kiosks.maxMessageBytes },
+    preClose: (done) => {
+      kiosks.close();
+      app.websocketServer.close(() => done());
+    },
+  });
+
+  installErrorHandling(app);
+  addSessionRoutes(app);
+  addAdminRoutes(app);
+  addKioskChannel(app);
+  schedulePurge(app);
+  return app;
+}
+
+/** A listening server and how to stop it. */
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the server and listens on the configured host (127.0.0.1 by default) and port. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const app = await buildServer(options);
+  await app.listen({ host: options.config.host, port: options.config.port });
+
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.config.port;
+  const host = options.config.host.includes(':') ? `[${options.config.host}]` : options.config.host;
+  const url = `http://${host}:${port}`;
+  log.info({ url }, 'start: listening');
+  return { app, url, close: () => app.close() };
+}
+
+function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | KioskError, request, reply) => {
+    const { status, code, message } = describeError(error);
+    if (status >= 500) log.error({ err: error, url: request.url }, 'request: failed');
+    else log.info({ url: request.url, code, status }, 'request: refused');
+
+    if (error instanceof ThrottledError) void reply.header('Retry-After', error.retryAfterSeconds);
+    void reply.status(status).send({ error: { code, message } });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .status(404)
+      .send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url}` } });
+  });
+
+  app.addHook('onSend', async (_request, reply) => {
+    void reply.header('Cache-Control', 'no-store').header('X-Content-Type-Options', 'nosniff');
+  });
+}
+
+function describeError(error: FastifyError | KioskError): {
+  status: number;
+  code: ErrorCode;
+  message: string;
+} {
+  if (error instanceof KioskError) {
+    const status = statusByCode[error.code] ?? 500;
+    return { status, code: error.code, message: status >= 500 ? 'internal error' : error.message };
+  }
+
+  // Fastify's own 4xx (bad JSON, wrong content type, body too large) name the problem safely.
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) return { status, code: 'bad_payload', message: error.message };
+  return { status: 500, code: 'internal', message: 'internal error' };
+}
+
+function addSessionRoutes(app: FastifyInstance): void {
+  const { auth, config } = app.intercom;
+
+  app.post('/api/login', async (request, reply) => {
+    const body = parseBody(LoginBody, request.body);
+    const result = await auth.login(body.name, body.password, request.ip);
+
+    void reply.setCookie(sessionCookie, result.token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: config.secureCookie,
+      path: '/',
+      maxAge: Math.floor(config.sessionHours * 3600),
+    });
+    return { guard: publicGuard(result.guard), expiresAt: result.expiresAt };
+  });
+
+  app.post('/api/logout', (request, reply) => {
+    const token = request.cookies[sessionCookie];
+    if (token) auth.logout(token);
+
+    void reply.clearCookie(sessionCookie, { path: '/' }).status(204).send();
+  });
+
+  app.get('/api/me', (request) => ({ guard: publicGuard(requireGuard(app, request)) }));
+
+  app.get('/api/ice', (request) => {
+    const guard = requireGuard(app, request);
+    return { iceServers: iceServersFor(config.ice, `guard-${guard.id}`, app.intercom.now()) };
+  });
+}
+
+function addAdminRoutes(app: FastifyInstance): void {
+  const { auth, store, kiosks } = app.intercom;
+
+  app.get('/api/guards', (request) => {
+    requireAdmin(app, request);
+    return { guards: store.listGuards().map(publicGuard) };
+  });
+
+  app.post('/api/guards', async (request, reply) => {
+    const admin = requireAdmin(app, request);
+    const body = parseBody(GuardBody, request.body);
+
+    const guard = await auth.createGuard(body.name, body.password, body.role, admin.name);
+    return reply.status(201).send({ guard: publicGuard(guard) });
+  });
+
+  app.get('/api/kiosks', (request) => {
+    requireAdmin(app, request);
+    const online = new Map(kiosks.onlineKiosks().map((entry) => [entry.kiosk.id, entry]));
+
+    return {
+      kiosks: store.listKiosks().map((kiosk) => ({
+        ...kiosk,
+        online: online.has(kiosk.id),
+        connectedAt: online.get(kiosk.id)?.connectedAt ?? null,
+      })),
+    };
+  });
+
+  app.post('/api/kiosks', (request, reply) => {
+    const admin = requireAdmin(app, request);
+    const body = parseBody(KioskBody, request.body);
+
+    const { kiosk, secret } = auth.enrolKiosk(body, admin.name);
+    void reply.status(201).send({ kiosk, secret });
+  });
+
+  app.post('/api/kiosks/:id/revoke', (request, reply) => {
+    const admin = requireAdmin(app, request);
+    const { id } = parseBody(z.object({ id: kioskIdSchema }), request.params);
+
+    auth.revokeKiosk(id, admin.name);
+    kiosks.disconnect(id, kioskCloseCodes.revoked, 'unauthorised: revoked');
+    void reply.status(204).send();
+  });
+
+  app.get('/api/ring-groups', (request) => {
+    requireAdmin(app, request);
+    return { ringGroups: store.listRingGroups() };
+  });
+
+  app.post('/api/ring-groups', (request) => {
+    const admin = requireAdmin(app, request);
+    const body = parseBody(RingGroupBody, request.body);
+
+    store.saveRingGroup(body);
+    store.appendAudit({
+      at: app.intercom.now(),
+      action: 'ring_group.saved',
+      actor: admin.name,
+      detail: { ...body },
+    });
+    return { ringGroup: body };
+  });
+}
+
+function addKioskChannel(app: FastifyInstance): void {
+  app.get(kioskChannelPath, { websocket: true }, (socket, request) => {
+    app.intercom.kiosks.attach(socket, request.ip);
+  });
+}
+
+// Expired sessions are refused on read anyway; purging keeps the table from growing forever.
+function schedulePurge(app: FastifyInstance): void {
+  const timer = setInterval(() => {
+    try {
+      app.intercom.auth.purgeExpiredSessions();
+    } catch (error) {
+      log.error({ err: error }, 'purge sessions: failed');
+    }
+  }, 3_600_000);
+  timer.unref();
+  app.addHook('onClose', () => clearInterval(timer));
+}
+
+/** The guard of the request's session cookie; throws `unauthorised` without a live session. */
+export function requireGuard(app: FastifyInstance, request: FastifyRequest): Guard {
+  const token = request.cookies[sessionCookie];
+  const guard = token ? app.intercom.auth.sessionGuard(token) : undefined;
+  if (!guard) throw new KioskError('unauthorised', 'log in first');
+
+  return guard;
+}
+
+/** The admin of the request's session; a guard without the admin role gets `forbidden`. */
+export function requireAdmin(app: FastifyInstance, request: FastifyRequest): Guard {
+  const guard = requireGuard(app, request);
+  if (guard.role !== 'admin') throw new KioskError('forbidden', 'only an admin may do this');
+
+  return guard;
+}
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+
+  const problems = result.error.issues.map(
+    (issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`,
+  );
+  throw new KioskError('bad_payload', problems.join('; '));
+}
+
+function publicGuard(guard: Guard): Guard {
+  return { id: guard.id, name: guard.name, role: guard.role, disabled: guard.disabled };
+}

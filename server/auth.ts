@@ -1,0 +1,261 @@
+/**
+ * Who may talk to the intercom server. Guards log in with a name and password and get a random
+ * session token of which only the hash is stored; repeated failures are slowed down per name and
+ * per remote address. Kiosks present their id and the secret they got at enrolment.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { KioskError } from '../app/common/errors.js';
+import { maskName } from '../app/common/mask.js';
+import { moduleLogger } from '../app/core/log.js';
+import type { ServerConfig } from './config.js';
+import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import type { Guard, KioskRecord, Role, ServerStore } from './store.js';
+
+const log = moduleLogger('auth');
+
+/** Refusal of a login attempt while its name or address is locked out. */
+export class ThrottledError extends KioskError {
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super('throttled', `too many failed logins: try again in ${retryAfterSeconds} s`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+interface FailureRecord {
+  failures: number;
+  lockedUntil: number;
+  lastFailure: number;
+}
+
+// Bounds memory when someone sprays logins from many addresses or with many names.
+const maxTrackedKeys = 10_000;
+
+/** Counts failed logins per key and locks a key out for exponentially growing windows. */
+export class LoginThrottle {
+  readonly #records = new Map<string, FailureRecord>();
+  readonly #settings: ServerConfig['loginThrottle'];
+
+  constructor(settings: ServerConfig['loginThrottle']) {
+    this.#settings = settings;
+  }
+
+  /** Throws ThrottledError when any of `keys` is locked out at `now`. */
+  check(keys: string[], now: number): void {
+    const lockedUntil = Math.max(0, ...keys.map((key) => this.#records.get(key)?.lockedUntil ?? 0));
+    if (lockedUntil <= now) return;
+
+    throw new ThrottledError(Math.ceil((lockedUntil - now) / 1000));
+  }
+
+  /** Records one failure on each key; past the free allowance each failure doubles the lockout. */
+  fail(keys: string[], now: number): void {
+    for (const key of keys) {
+      const record = this.#records.get(key) ?? { failures: 0, lockedUntil: 0, lastFailure: now };
+      record.failures += 1;
+      record.lastFailure = now;
+      record.lockedUntil = now + this.#delayMs(record.failures);
+      this.#records.delete(key);
+      this.#records.set(key, record);
+    }
+    this.#prune(now);
+  }
+
+  /** Forgets the failures of `key` after a successful login. */
+  succeed(key: string): void {
+    this.#records.delete(key);
+  }
+
+  #delayMs(failures: number): number {
+    const { freeFailures, baseDelaySeconds, maxDelaySeconds } = this.#settings;
+    if (failures < freeFailures) return 0;
+
+    return Math.min(baseDelaySeconds * 2 ** (failures - freeFailures), maxDelaySeconds) * 1000;
+  }
+
+  #prune(now: number): void {
+    if (this.#records.size <= maxTrackedKeys) return;
+
+    // A key quiet for the longest lockout has nothing left to slow down.
+    const quietMs = this.#settings.maxDelaySeconds * 1000;
+    for (const [key, record] of this.#records) {
+      if (record.lockedUntil <= now && now - record.lastFailure > quietMs)
+        this.#records.delete(key);
+    }
+    // Still too many: drop the least recently failed (the map keeps failure order).
+    for (const key of this.#records.keys()) {
+      if (this.#records.size <= maxTrackedKeys) break;
+      this.#records.delete(key);
+    }
+  }
+}
+
+/** A successful login: the token goes to the browser only, in an HttpOnly cookie. */
+export interface LoginResult {
+  token: string;
+  guard: Guard;
+  expiresAt: number;
+}
+
+/** What the authenticator works with. */
+export interface AuthOptions {
+  store: ServerStore;
+  config: ServerConfig;
+  now: () => number;
+}
+
+/** Guard logins and sessions, kiosk enrolment and kiosk authentication. */
+export class Authenticator {
+  readonly #store: ServerStore;
+  readonly #config: ServerConfig;
+  readonly #now: () => number;
+  readonly #throttle: LoginThrottle;
+  #decoyHash: Promise<string> | undefined;
+
+  constructor(options: AuthOptions) {
+    this.#store = options.store;
+    this.#config = options.config;
+    this.#now = options.now;
+    this.#throttle = new LoginThrottle(options.config.loginThrottle);
+  }
+
+  /** Checks a guard's name and password; throws `unauthorised` or ThrottledError. */
+  async login(name: string, password: string, remote: string): Promise<LoginResult> {
+    const keys = [`name:${name.normalize('NFC').toLowerCase()}`, `address:${remote}`];
+    this.#throttle.check(keys, this.#now());
+
+    const found = this.#store.guardCredentials(name);
+    // An unknown name costs the same scrypt as a known one, so timing does not reveal names.
+    const matches = await verifyPassword(password, found?.passwordHash ?? (await this.#decoy()));
+    if (!found || !matches || found.guard.disabled) {
+      this.#refuseLogin(keys, name, remote, found?.guard);
+      throw new KioskError('unauthorised', 'wrong name or password');
+    }
+
+    this.#throttle.succeed(keys[0] ?? '');
+    await this.#upgradeHash(found.guard, password, found.passwordHash);
+    return this.#openSession(found.guard, remote);
+  }
+
+  /** The guard holding a live session with this token, or undefined. */
+  sessionGuard(token: string): Guard | undefined {
+    return this.#store.sessionGuard(sha256(token), this.#now());
+  }
+
+  /** Ends a session; a token that was not live is ignored. */
+  logout(token: string): void {
+    const guard = this.sessionGuard(token);
+    if (!this.#store.deleteSession(sha256(token)) || !guard) return;
+
+    this.#audit('guard.logout', guard.name, {});
+    log.info({ guardId: guard.id }, 'logout: session ended');
+  }
+
+  /** Creates a guard account with a freshly hashed password. */
+  async createGuard(name: string, password: string, role: Role, actor: string): Promise<Guard> {
+    const guard = this.#store.createGuard(name, await hashPassword(password), role, this.#now());
+
+    this.#audit('guard.created', actor, { guard: name, role });
+    log.info({ guardId: guard.id, role }, 'create guard: done');
+    return guard;
+  }
+
+  /** Enrols a kiosk and returns its secret, which is shown this once and stored only hashed. */
+  enrolKiosk(
+    kiosk: Omit<KioskRecord, 'revoked'>,
+    actor: string,
+  ): { kiosk: KioskRecord; secret: string } {
+    const secret = randomBytes(32).toString('base64url');
+    const record = this.#store.createKiosk(kiosk, sha256(secret), this.#now());
+
+    this.#audit('kiosk.enrolled', actor, { kioskId: kiosk.id, ringGroup: kiosk.ringGroup });
+    log.info({ kioskId: kiosk.id }, 'enrol kiosk: done');
+    return { kiosk: record, secret };
+  }
+
+  /** Revokes a kiosk; it is refused from its next hello on. */
+  revokeKiosk(id: string, actor: string): void {
+    if (!this.#store.revokeKiosk(id)) throw new KioskError('not_found', `no kiosk ${id}`);
+
+    this.#audit('kiosk.revoked', actor, { kioskId: id });
+    log.info({ kioskId: id }, 'revoke kiosk: done');
+  }
+
+  /** The kiosk whose id and secret these are; unknown, wrong or revoked is refused and audited. */
+  authenticateKiosk(id: string, secret: string, remote: string): KioskRecord {
+    const found = this.#store.kioskCredentials(id);
+    // Kiosk secrets are 256 random bits, so a fast hash suffices; only the compare must be even.
+    const matches = found !== undefined && sameText(sha256(secret), found.secretHash);
+    const reason = !found
+      ? 'unknown'
+      : !matches
+        ? 'wrong secret'
+        : found.kiosk.revoked
+          ? 'revoked'
+          : null;
+    if (!found || reason) {
+      this.recordKioskRefusal(id, reason ?? 'unknown', remote);
+      throw new KioskError('unauthorised', 'unknown kiosk, wrong secret or revoked');
+    }
+
+    return found.kiosk;
+  }
+
+  /** Audits and logs a refused kiosk connection; `kioskId` is null when it never said who it is. */
+  recordKioskRefusal(kioskId: string | null, reason: string, remote: string): void {
+    this.#audit('kiosk.refused', 'system', { kioskId, reason, remote });
+    log.warn({ kioskId, reason, remote }, 'kiosk auth: refused');
+  }
+
+  /** Removes sessions past their expiry. */
+  purgeExpiredSessions(): number {
+    return this.#store.deleteExpiredSessions(this.#now());
+  }
+
+  #openSession(guard: Guard, remote: string): LoginResult {
+    const token = randomBytes(32).toString('base64url');
+    const now = this.#now();
+    const expiresAt = now + this.#config.sessionHours * 3_600_000;
+    this.#store.createSession(sha256(token), guard.id, now, expiresAt);
+
+    this.#audit('guard.login', guard.name, { remote });
+    log.info({ guardId: guard.id, remote }, 'login: session opened');
+    return { token, guard, expiresAt };
+  }
+
+  #refuseLogin(keys: string[], name: string, remote: string, guard: Guard | undefined): void {
+    this.#throttle.fail(keys, this.#now());
+
+    // A name nobody has may be a password typed in the wrong field: it is neither stored nor logged.
+    this.#audit('guard.login_failed', guard?.name ?? 'unknown', { remote });
+    log.warn({ guard: guard ? guard.id : maskName(name), remote }, 'login: refused');
+  }
+
+  async #upgradeHash(guard: Guard, password: string, stored: string): Promise<void> {
+    if (!needsRehash(stored)) return;
+
+    this.#store.setPasswordHash(guard.id, await hashPassword(password));
+    log.info({ guardId: guard.id }, 'login: password rehashed with current parameters');
+  }
+
+  #decoy(): Promise<string> {
+    this.#decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
+    return this.#decoyHash;
+  }
+
+  #audit(action: string, actor: string, detail: Record<string, unknown>): void {
+    this.#store.appendAudit({ at: this.#now(), action, actor, detail });
+  }
+}
+
+/** Hex SHA-256 of a token or secret, the form in which the store keeps them. */
+export function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

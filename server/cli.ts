@@ -1,0 +1,142 @@
+/**
+ * Runs the intercom server: `node dist/server/cli.js [--config FILE]`, and creates the first
+ * admin: `node dist/server/cli.js admin create NAME [--password-file FILE] [--force]`, the
+ * password read from the file or the first line of stdin. When listening, stdout carries exactly
+ * one line, `INTERCOM_URL=<url>`, for scripts and tests; logs go to stderr.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Command } from 'commander';
+import { KioskError } from '../app/common/errors.js';
+import { moduleLogger } from '../app/core/log.js';
+import { startServer, type RunningServer } from './app.js';
+import { Authenticator } from './auth.js';
+import { loadServerConfigFile, parseServerConfig, type ServerConfig } from './config.js';
+import { openServerStore, type ServerStore } from './store.js';
+
+const log = moduleLogger('intercom-cli');
+
+interface GlobalOptions {
+  config?: string;
+}
+
+interface CreateOptions {
+  passwordFile?: string;
+  force?: boolean;
+}
+
+/** The configuration and the store file it names. */
+function readConfig(file: string | undefined): { config: ServerConfig; storeFile: string } {
+  const config = file ? loadServerConfigFile(file) : parseServerConfig({});
+  const base = file ? dirname(resolve(file)) : process.cwd();
+
+  return { config, storeFile: join(resolve(base, config.dataDir), 'intercom.db') };
+}
+
+function openStoreFor(file: string | undefined): { config: ServerConfig; store: ServerStore } {
+  const { config, storeFile } = readConfig(file);
+  return { config, store: openServerStore({ file: storeFile, key: config.storeKey }) };
+}
+
+async function serve(options: GlobalOptions): Promise<void> {
+  const { config, store } = openStoreFor(options.config);
+  if (!store.hasAdmin()) {
+    process.stderr.write('No admin account yet: create one with `admin create NAME`.\n');
+  }
+
+  const server = await startServer({ store, config });
+  process.stdout.write(`INTERCOM_URL=${server.url}\n`);
+  closeOnSignals(server, store);
+}
+
+async function createAdmin(name: string, options: CreateOptions & GlobalOptions): Promise<void> {
+  const { config, store } = openStoreFor(options.config);
+  try {
+    if (store.hasAdmin() && !options.force) {
+      throw new KioskError('conflict', 'an admin exists already; pass --force to add another');
+    }
+
+    const password = await readPassword(options.passwordFile);
+    if (password.length < 10)
+      throw new KioskError('bad_payload', 'the password needs at least 10 characters');
+
+    const auth = new Authenticator({ store, config, now: Date.now });
+    const guard = await auth.createGuard(name, password, 'admin', 'command line');
+    process.stdout.write(`admin created (id ${guard.id})\n`);
+  } finally {
+    store.close();
+  }
+}
+
+/** The first line of the password file, or of stdin. */
+async function readPassword(file: string | undefined): Promise<string> {
+  if (file) return firstLine(await readFile(file, 'utf8'));
+
+  if (process.stdin.isTTY) process.stderr.write('Password: ');
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    lines.close();
+    return line;
+  }
+  throw new KioskError('bad_payload', 'no password on stdin');
+}
+
+function firstLine(text: string): string {
+  return text.split(/\r?\n/, 1)[0] ?? '';
+}
+
+/** Closes the server and the store once on SIGINT or SIGTERM. */
+function closeOnSignals(server: RunningServer, store: ServerStore): void {
+  let closing = false;
+
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (closing) return;
+
+    closing = true;
+    log.info({ signal }, 'close: shutting down');
+    // A stuck connection must not keep the process alive after it was told to stop.
+    setTimeout(() => process.exit(1), 10_000).unref();
+    await server.close();
+    store.close();
+    process.exit(0);
+  };
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, (received) => {
+      shutdown(received).catch((error: unknown) => {
+        log.error({ err: error }, 'close: shutdown failed');
+        process.exit(1);
+      });
+    });
+  }
+}
+
+function program(): Command {
+  const root = new Command('intercom')
+    .description("The gate kiosks' intercom server: guard logins, kiosk connections, calls.")
+    .option('--config <file>', 'server configuration (JSON); without it, defaults on 127.0.0.1')
+    .action((options: GlobalOptions) => serve(options));
+
+  root
+    .command('admin')
+    .description('manage admin accounts')
+    .command('create <name>')
+    .description('create an admin account; the password comes from --password-file or stdin')
+    .option('--password-file <file>', 'file whose first line is the password')
+    .option('--force', 'create it even though an admin exists')
+    .action((name: string, options: CreateOptions, command: Command) =>
+      createAdmin(name, { ...command.optsWithGlobals<GlobalOptions>(), ...options }),
+    );
+  return root;
+}
+
+program()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    // A refusal (bad config, admin exists) is the user's to fix; only a fault needs the stack.
+    if (error instanceof KioskError)
+      process.stderr.write(`intercom: ${error.code}: ${error.message}\n`);
+    else log.error({ err: error }, 'cli: failed');
+    process.exit(1);
+  });
