@@ -18,9 +18,17 @@ import { KioskError, type ErrorCode } from '../app/common/errors.js';
 import { moduleLogger } from '../app/core/log.js';
 import { Authenticator, ThrottledError } from './auth.js';
 import type { ServerConfig } from './config.js';
+import { CallService, type CallTimings } from './call-service.js';
+import { GuardChannel } from './guard-channel.js';
 import { iceServersFor } from './ice.js';
 import { KioskChannel } from './kiosk-channel.js';
-import { kioskChannelPath, kioskCloseCodes, kioskIdSchema } from './protocol.js';
+import {
+  guardChannelPath,
+  guardCloseCodes,
+  kioskChannelPath,
+  kioskCloseCodes,
+  kioskIdSchema,
+} from '../app/contract/intercom-protocol.js';
 import type { Guard, ServerStore } from './store.js';
 
 const log = moduleLogger('intercom');
@@ -33,6 +41,8 @@ export interface ServerOptions {
   store: ServerStore;
   config: ServerConfig;
   now?: () => number;
+  /** Ring timeout and call length; tests shorten them. */
+  calls?: CallTimings;
 }
 
 /** The parts later features (calls, console) reach through `app.intercom`. */
@@ -41,6 +51,8 @@ export interface Intercom {
   config: ServerConfig;
   auth: Authenticator;
   kiosks: KioskChannel;
+  guards: GuardChannel;
+  calls: CallService;
   now: () => number;
 }
 
@@ -92,6 +104,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const { store, config } = options;
   const auth = new Authenticator({ store, config, now });
   const kiosks = new KioskChannel({ auth, settings: config.kiosks, now });
+  const guards = new GuardChannel({ auth, settings: config.kiosks });
+  const calls = new CallService({ kiosks, guards, store, now, timings: options.calls });
 
   // Fastify types its logger against the pino it bundles; ours is a newer pino of the same shape.
   const logger = log as unknown as FastifyBaseLogger;
@@ -101,13 +115,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024,
   });
-  app.decorate('intercom', { store, config, auth, kiosks, now });
+  app.decorate('intercom', { store, config, auth, kiosks, guards, calls, now });
   await app.register(cookie);
   await app.register(websocket, {
     // Past this, ws closes the connection itself; below it, the channel answers with an error.
     options: { maxPayload: 4 * config.kiosks.maxMessageBytes },
     preClose: (done) => {
+      calls.close();
       kiosks.close();
+      guards.close();
       app.websocketServer.close(() => done());
     },
   });
@@ -116,6 +132,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   addSessionRoutes(app);
   addAdminRoutes(app);
   addKioskChannel(app);
+  addGuardChannel(app);
   schedulePurge(app);
   return app;
 }
@@ -278,6 +295,31 @@ function addAdminRoutes(app: FastifyInstance): void {
 function addKioskChannel(app: FastifyInstance): void {
   app.get(kioskChannelPath, { websocket: true }, (socket, request) => {
     app.intercom.kiosks.attach(socket, request.ip);
+  });
+}
+
+function addGuardChannel(app: FastifyInstance): void {
+  // Runs before the upgrade: without a live session the answer is a plain 401, not a socket.
+  const preValidation = (
+    request: FastifyRequest,
+    _reply: unknown,
+    done: (error?: Error) => void,
+  ): void => {
+    try {
+      requireGuard(app, request);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  };
+
+  app.get(guardChannelPath, { websocket: true, preValidation }, (socket, request) => {
+    const token = request.cookies[sessionCookie] ?? '';
+    const guard = app.intercom.auth.sessionGuard(token);
+    // The session can end between the check and the upgrade.
+    if (!guard) return socket.close(guardCloseCodes.sessionEnded, 'unauthorised: log in first');
+
+    app.intercom.guards.attach(socket, guard, token, request.ip);
   });
 }
 

@@ -1,7 +1,11 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
-import { kioskChannelPath, kioskCloseCodes, type ServerToKioskMessage } from './protocol.js';
+import {
+  kioskChannelPath,
+  kioskCloseCodes,
+  type ServerToKioskMessage,
+} from '../app/contract/intercom-protocol.js';
 import {
   adminName,
   adminPassword,

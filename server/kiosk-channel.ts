@@ -15,7 +15,7 @@ import {
   kioskCloseCodes,
   type KioskMessage,
   type ServerToKioskMessage,
-} from './protocol.js';
+} from '../app/contract/intercom-protocol.js';
 import type { KioskRecord } from './store.js';
 
 const log = moduleLogger('kiosk-channel');
@@ -94,6 +94,11 @@ export class KioskChannel extends EventEmitter<KioskChannelEvents> {
   /** True when the kiosk holds an authenticated connection that answers its pings. */
   isOnline(kioskId: string): boolean {
     return this.#online.has(kioskId);
+  }
+
+  /** What the registry knows about an online kiosk, if it is online. */
+  onlineKiosk(kioskId: string): OnlineKiosk | undefined {
+    return this.#online.get(kioskId)?.online;
   }
 
   /** Every online kiosk. */
@@ -288,13 +293,15 @@ function sendTo(connection: Connection, message: ServerToKioskMessage): void {
   connection.socket.send(JSON.stringify(message));
 }
 
-function rawLength(data: RawData): number {
+/** Byte length of a received WebSocket message. */
+export function rawLength(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
 
   return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }
 
-function rawText(data: RawData): string {
+/** A received WebSocket message as UTF-8 text. */
+export function rawText(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
 
   return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
