@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { KioskError } from '../common/errors.js';
 import { LocaleSchema } from '../contract/api.js';
+import { kioskIdSchema } from '../contract/intercom-protocol.js';
 
 const RelaySchema = z.strictObject({
   /** `simulator` runs the LCUS simulator on a pseudo-terminal pair; `lcus` opens a real port. */
@@ -28,6 +29,25 @@ const PassesSchema = z.strictObject({
   clockSkewSeconds: z.number().int().min(0).max(600).default(60),
 });
 
+const IntercomSchema = z
+  .strictObject({
+    /** The intercom server's kiosk channel, e.g. wss://intercom.example/kiosk. */
+    url: z
+      .string()
+      .regex(/^wss?:\/\/[^\s/]+/, 'must be a ws:// or wss:// address')
+      .refine((value) => URL.canParse(value), 'is not a valid address'),
+    /** This kiosk's id as the admin enrolled it. */
+    kioskId: kioskIdSchema,
+    /** The secret the server handed out at enrolment. */
+    secret: z.string().min(1).max(256),
+    reconnectMinMs: z.number().int().min(50).max(60_000).default(500),
+    reconnectMaxMs: z.number().int().min(50).max(600_000).default(10_000),
+  })
+  .refine((intercom) => intercom.reconnectMinMs <= intercom.reconnectMaxMs, {
+    path: ['reconnectMaxMs'],
+    message: 'must not be below reconnectMinMs',
+  });
+
 export const ConfigSchema = z
   .strictObject({
     site: z.string().min(1).default('demo-site'),
@@ -41,6 +61,8 @@ export const ConfigSchema = z
     storeKey: z.string().min(16).optional(),
     relay: RelaySchema.prefault({}),
     passes: PassesSchema.prefault({}),
+    /** The control connection to the guards' intercom server; without it there is no call button. */
+    intercom: IntercomSchema.optional(),
     privacy: z
       .strictObject({
         controller: z.string().default('Property management office'),
