@@ -3,10 +3,8 @@
  * loopback with a plain store; a production file sets a store key, TURN and a host to listen on.
  * A bad file is refused as a whole with a message naming each wrong field.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { z } from 'zod';
-import { KioskError } from '../app/common/errors.js';
+import { loadJsonConfig, parseWithSchema } from '../app/core/config-file.js';
 
 const LoginThrottleSchema = z.strictObject({
   /** Failures allowed per guard name and per remote address before delays start. */
@@ -83,39 +81,10 @@ export type ServerConfig = z.infer<typeof ServerConfigSchema>;
 
 /** Validates a parsed configuration; the error message lists every wrong field by its path. */
 export function parseServerConfig(raw: unknown, source = 'server configuration'): ServerConfig {
-  const result = ServerConfigSchema.safeParse(raw);
-  if (result.success) return result.data;
-
-  const problems = result.error.issues.map(
-    (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-  );
-  throw new KioskError('config_invalid', `${source} is invalid:\n  ${problems.join('\n  ')}`);
+  return parseWithSchema(ServerConfigSchema, raw, source);
 }
 
 /** Reads and validates a JSON server configuration file. */
 export function loadServerConfigFile(path: string): ServerConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
-    throw new KioskError('config_unreadable', `cannot read ${resolve(path)} (${reason})`, {
-      cause,
-    });
-  }
-
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new KioskError(
-      'config_invalid',
-      `${path} is not valid JSON: ${(cause as Error).message}`,
-      {
-        cause,
-      },
-    );
-  }
-
-  return parseServerConfig(raw, path);
+  return loadJsonConfig(path, parseServerConfig);
 }

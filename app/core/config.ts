@@ -3,12 +3,10 @@
  * simulated devices; a production file names real ports and real keys. A bad file is refused as
  * a whole with a message naming each wrong field, never half applied.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { z } from 'zod';
-import { KioskError } from '../common/errors.js';
 import { LocaleSchema } from '../contract/api.js';
 import { kioskIdSchema } from '../contract/intercom-protocol.js';
+import { loadJsonConfig, parseWithSchema } from './config-file.js';
 
 const RelaySchema = z.strictObject({
   /** `simulator` runs the LCUS simulator on a pseudo-terminal pair; `lcus` opens a real port. */
@@ -109,41 +107,10 @@ export function isDemo(config: KioskConfig): boolean {
 
 /** Validates a parsed configuration; the error message lists every wrong field by its path. */
 export function parseConfig(raw: unknown, source = 'configuration'): KioskConfig {
-  const result = ConfigSchema.safeParse(raw);
-  if (result.success) return result.data;
-
-  const problems = result.error.issues.map(
-    (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-  );
-  throw new KioskError('config_invalid', `${source} is invalid:\n  ${problems.join('\n  ')}`);
+  return parseWithSchema(ConfigSchema, raw, source);
 }
 
 /** Reads and validates a JSON configuration file. */
 export function loadConfigFile(path: string): KioskConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
-    throw new KioskError(
-      'config_unreadable',
-      `cannot read configuration file ${resolve(path)} (${reason})`,
-      {
-        cause,
-      },
-    );
-  }
-
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new KioskError(
-      'config_invalid',
-      `${path} is not valid JSON: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-
-  return parseConfig(raw, path);
+  return loadJsonConfig(path, parseConfig);
 }
