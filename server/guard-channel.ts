@@ -10,7 +10,7 @@ import { KioskError, type ErrorCode } from '../app/common/errors.js';
 import { moduleLogger } from '../app/core/log.js';
 import type { Authenticator } from './auth.js';
 import type { ServerConfig } from './config.js';
-import { rawLength, rawText } from './kiosk-channel.js';
+import { parseSocketMessage } from './socket-message.js';
 import {
   GuardMessageSchema,
   guardCloseCodes,
@@ -129,24 +129,7 @@ export class GuardChannel extends EventEmitter<GuardChannelEvents> {
   }
 
   #parse(data: RawData, isBinary: boolean): GuardMessage | KioskError {
-    const bytes = rawLength(data);
-    const limit = this.#settings.maxMessageBytes;
-    if (bytes > limit)
-      return new KioskError('bad_payload', `message of ${bytes} bytes exceeds ${limit}`);
-    if (isBinary) return new KioskError('bad_payload', 'binary messages are not accepted');
-
-    let json: unknown;
-    try {
-      json = JSON.parse(rawText(data));
-    } catch {
-      return new KioskError('bad_payload', 'message is not JSON');
-    }
-
-    const result = GuardMessageSchema.safeParse(json);
-    if (result.success) return result.data;
-
-    const fields = result.error.issues.map((issue) => issue.path.join('.') || 'type').join(', ');
-    return new KioskError('bad_payload', `message does not match the protocol (${fields})`);
+    return parseSocketMessage(GuardMessageSchema, data, isBinary, this.#settings.maxMessageBytes);
   }
 
   #bad(connection: Connection, error: KioskError): void {

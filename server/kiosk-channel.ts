@@ -17,6 +17,7 @@ import {
   type ServerToKioskMessage,
 } from '../app/contract/intercom-protocol.js';
 import type { KioskRecord } from './store.js';
+import { parseSocketMessage } from './socket-message.js';
 
 const log = moduleLogger('kiosk-channel');
 
@@ -158,27 +159,7 @@ export class KioskChannel extends EventEmitter<KioskChannelEvents> {
   }
 
   #parse(data: RawData, isBinary: boolean): KioskMessage | KioskError {
-    const bytes = rawLength(data);
-    if (bytes > this.#settings.maxMessageBytes) {
-      return new KioskError(
-        'bad_payload',
-        `message of ${bytes} bytes exceeds ${this.#settings.maxMessageBytes}`,
-      );
-    }
-    if (isBinary) return new KioskError('bad_payload', 'binary messages are not accepted');
-
-    let json: unknown;
-    try {
-      json = JSON.parse(rawText(data));
-    } catch {
-      return new KioskError('bad_payload', 'message is not JSON');
-    }
-
-    const result = KioskMessageSchema.safeParse(json);
-    if (result.success) return result.data;
-
-    const fields = result.error.issues.map((issue) => issue.path.join('.') || 'type').join(', ');
-    return new KioskError('bad_payload', `message does not match the protocol (${fields})`);
+    return parseSocketMessage(KioskMessageSchema, data, isBinary, this.#settings.maxMessageBytes);
   }
 
   #hello(connection: Connection, message: KioskMessage): void {
@@ -291,18 +272,4 @@ function sendTo(connection: Connection, message: ServerToKioskMessage): void {
   if (connection.socket.readyState !== connection.socket.OPEN) return;
 
   connection.socket.send(JSON.stringify(message));
-}
-
-/** Byte length of a received WebSocket message. */
-export function rawLength(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
-
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
-}
-
-/** A received WebSocket message as UTF-8 text. */
-export function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-
-  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
 }
