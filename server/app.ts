@@ -298,6 +298,30 @@ function addKioskChannel(app: FastifyInstance): void {
   });
 }
 
+/**
+ * A browser always names the page that opens a WebSocket. The session cookie is SameSite=Strict
+ * already; refusing other origins as well keeps a page on another site from riding a guard's
+ * session even where a browser is lax with cookies.
+ */
+function requireOwnOrigin(request: FastifyRequest): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    originHost = '';
+  }
+  if (originHost !== request.headers.host) {
+    log.warn({ origin, remote: request.ip }, 'guard channel: refused a foreign origin');
+    throw new KioskError(
+      'forbidden',
+      'the guard channel accepts only the console this server serves',
+    );
+  }
+}
+
 function addGuardChannel(app: FastifyInstance): void {
   // Runs before the upgrade: without a live session the answer is a plain 401, not a socket.
   const preValidation = (
@@ -307,6 +331,7 @@ function addGuardChannel(app: FastifyInstance): void {
   ): void => {
     try {
       requireGuard(app, request);
+      requireOwnOrigin(request);
       done();
     } catch (error) {
       done(error as Error);

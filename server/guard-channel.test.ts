@@ -73,6 +73,18 @@ describe('guard control channel', () => {
     await expect(refusedStatus({ cookie: 'intercom_session=forged' })).resolves.toBe(401);
   });
 
+  it('refuses the upgrade with 403 from a page on another origin, even with a live session', async () => {
+    server = await makeServer({}, { listen: true });
+    const cookie = await login(server.app, adminName, adminPassword);
+    const ownOrigin = server.url ?? '';
+
+    await expect(refusedStatus({ cookie, origin: 'http://attacker.example' })).resolves.toBe(403);
+    await expect(refusedStatus({ cookie, origin: 'null' })).resolves.toBe(403);
+    const own = new WebSocket(guardUrl(), { headers: { cookie, origin: ownOrigin } });
+    sockets.push(own);
+    await expect(once(own, 'open')).resolves.toBeDefined();
+  });
+
   it('welcomes a logged-in guard and lists them online until the console closes', async () => {
     server = await makeServer({}, { listen: true });
     const console = await openConsole();
