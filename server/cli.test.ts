@@ -1,19 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readyLine, startCliProcess, type CliProcess } from '../test/support/cli-process.js';
 
 const cliSource = resolve(import.meta.dirname, 'cli.ts');
-// Absolute, because the CLI runs in a scratch folder where `tsx` would not resolve.
-const tsxLoader = import.meta.resolve('tsx');
 
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
+type Run = CliProcess;
 
 let folder: string;
 const runs: Run[] = [];
@@ -32,41 +25,20 @@ afterEach(async () => {
 });
 
 function runCli(args: string[], stdin?: string): Run {
-  const child = spawn(process.execPath, ['--import', tsxLoader, cliSource, ...args], {
+  const run = startCliProcess({
+    source: cliSource,
+    args,
     cwd: folder,
-    env: { ...process.env, KIOSK_LOG_LEVEL: 'warn' },
+    env: { KIOSK_LOG_LEVEL: 'warn' },
+    stdin,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdin.end(stdin ?? '');
-  const exited = new Promise<number | null>((resolveExit) =>
-    child.once('exit', (code) => resolveExit(code)),
-  );
-
-  const run = { child, stdout: () => stdout, stderr: () => stderr, exited };
   runs.push(run);
   return run;
 }
 
-/** Resolves with the printed URL, or fails with stderr if the server exits or takes too long. */
-function serverUrl(run: Run, timeoutMs = 15_000): Promise<string> {
-  return new Promise((resolveUrl, rejectUrl) => {
-    const timer = setTimeout(
-      () => rejectUrl(new Error(`no URL in time:\n${run.stderr()}`)),
-      timeoutMs,
-    );
-    const check = () => {
-      const url = /^INTERCOM_URL=(\S+)$/m.exec(run.stdout())?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolveUrl(url);
-      }
-    };
-    run.child.stdout?.on('data', check);
-    void run.exited.then((code) => rejectUrl(new Error(`exited ${code}:\n${run.stderr()}`)));
-  });
+/** The URL the process prints once it listens. */
+function serverUrl(run: Run): Promise<string> {
+  return readyLine(run, 'INTERCOM_URL');
 }
 
 describe('intercom command line', () => {

@@ -10,10 +10,11 @@ import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { KioskError } from '../app/common/errors.js';
 import { moduleLogger } from '../app/core/log.js';
-import { startServer, type RunningServer } from './app.js';
+import { startServer } from './app.js';
 import { Authenticator } from './auth.js';
 import { loadServerConfigFile, parseServerConfig, type ServerConfig } from './config.js';
 import { openServerStore, type ServerStore } from './store.js';
+import { closeOnSignals } from '../app/core/shutdown.js';
 
 const log = moduleLogger('intercom-cli');
 
@@ -47,7 +48,7 @@ async function serve(options: GlobalOptions): Promise<void> {
 
   const server = await startServer({ store, config });
   process.stdout.write(`INTERCOM_URL=${server.url}\n`);
-  closeOnSignals(server, store);
+  closeOnSignals(log, [() => server.close(), () => store.close()]);
 }
 
 async function createAdmin(name: string, options: CreateOptions & GlobalOptions): Promise<void> {
@@ -84,32 +85,6 @@ async function readPassword(file: string | undefined): Promise<string> {
 
 function firstLine(text: string): string {
   return text.split(/\r?\n/, 1)[0] ?? '';
-}
-
-/** Closes the server and the store once on SIGINT or SIGTERM. */
-function closeOnSignals(server: RunningServer, store: ServerStore): void {
-  let closing = false;
-
-  const shutdown = async (signal: NodeJS.Signals) => {
-    if (closing) return;
-
-    closing = true;
-    log.info({ signal }, 'close: shutting down');
-    // A stuck connection must not keep the process alive after it was told to stop.
-    setTimeout(() => process.exit(1), 10_000).unref();
-    await server.close();
-    store.close();
-    process.exit(0);
-  };
-
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, (received) => {
-      shutdown(received).catch((error: unknown) => {
-        log.error({ err: error }, 'close: shutdown failed');
-        process.exit(1);
-      });
-    });
-  }
 }
 
 function program(): Command {

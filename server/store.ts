@@ -10,7 +10,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { KioskError } from '../app/common/errors.js';
 import { moduleLogger } from '../app/core/log.js';
 import { migrate, type Migration } from '../app/core/migrations.js';
-import { openEncryptedDatabase } from '../app/core/store.js';
+import { asStoreError, guarded, openEncryptedDatabase } from '../app/core/store.js';
 
 const log = moduleLogger('server-store');
 
@@ -406,19 +406,4 @@ function toKiosk(row: KioskRow): KioskRecord {
 
 function isConstraint(cause: unknown, kind: 'UNIQUE' | 'PRIMARYKEY' | 'FOREIGNKEY'): boolean {
   return (cause as { code?: unknown }).code === `SQLITE_CONSTRAINT_${kind}`;
-}
-
-function guarded<T>(operation: string, work: () => T): T {
-  try {
-    return work();
-  } catch (cause) {
-    throw asStoreError(`${operation} failed`, cause);
-  }
-}
-
-function asStoreError(message: string, cause: unknown): KioskError {
-  if (cause instanceof KioskError) return cause;
-
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new KioskError('store_failed', `${message}: ${reason}`, { cause });
 }

@@ -297,7 +297,8 @@ function checkLimit(limit: number): void {
   }
 }
 
-function guarded<T>(operation: string, work: () => T): T {
+/** Runs a store operation; any failure becomes a coded `store_failed` naming the operation. */
+export function guarded<T>(operation: string, work: () => T): T {
   try {
     return work();
   } catch (cause) {
@@ -305,7 +306,8 @@ function guarded<T>(operation: string, work: () => T): T {
   }
 }
 
-function asStoreError(message: string, cause: unknown): KioskError {
+/** A KioskError passes through; anything else becomes `store_failed` with its reason. */
+export function asStoreError(message: string, cause: unknown): KioskError {
   if (cause instanceof KioskError) return cause;
 
   const reason = cause instanceof Error ? cause.message : String(cause);

@@ -1,21 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { wsPath } from '../contract/ws-protocol.js';
+import { readyLine, startCliProcess, type CliProcess } from '../../test/support/cli-process.js';
 
 const cliSource = resolve(import.meta.dirname, 'cli.ts');
-// Absolute, because the host runs in a scratch folder where `tsx` would not resolve.
-const tsxLoader = import.meta.resolve('tsx');
 
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
+type Run = CliProcess;
 
 let folder: string;
 const runs: Run[] = [];
@@ -33,42 +26,19 @@ afterEach(async () => {
 });
 
 function runCli(args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', tsxLoader, cliSource, ...args], {
+  const run = startCliProcess({
+    source: cliSource,
+    args,
     cwd: folder,
-    env: { ...process.env, KIOSK_LOG_LEVEL: 'info', KIOSK_BROWSER: join(folder, 'no-browser') },
+    env: { KIOSK_LOG_LEVEL: 'info', KIOSK_BROWSER: join(folder, 'no-browser') },
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolveExit) =>
-    child.once('exit', (code) => resolveExit(code)),
-  );
-
-  const run = { child, stdout: () => stdout, stderr: () => stderr, exited };
   runs.push(run);
   return run;
 }
 
-/** Resolves with the printed URL, or fails with the host's stderr if it exits or takes too long. */
-function hostUrl(run: Run, timeoutMs = 15_000): Promise<string> {
-  return new Promise((resolveUrl, rejectUrl) => {
-    const timer = setTimeout(
-      () => rejectUrl(new Error(`no URL within the timeout:\n${run.stderr()}`)),
-      timeoutMs,
-    );
-    const check = () => {
-      const match = /^KIOSK_HOST_URL=(\S+)$/m.exec(run.stdout());
-      if (!match?.[1]) return;
-
-      clearTimeout(timer);
-      resolveUrl(match[1]);
-    };
-    run.child.stdout?.on('data', check);
-    void run.exited.then((code) =>
-      rejectUrl(new Error(`host exited (${code}) before printing a URL:\n${run.stderr()}`)),
-    );
-  });
+/** The URL the process prints once it listens. */
+function hostUrl(run: Run): Promise<string> {
+  return readyLine(run, 'KIOSK_HOST_URL');
 }
 
 function invokeOverWs(url: string, command: string): Promise<unknown> {

@@ -9,9 +9,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfigFile, parseConfig, type KioskConfig } from '../core/config.js';
-import { createKiosk, type Kiosk } from '../core/kiosk.js';
+import { createKiosk } from '../core/kiosk.js';
 import { moduleLogger } from '../core/log.js';
-import { startHost, type Host } from './server.js';
+import { startHost } from './server.js';
+import { closeOnSignals } from '../core/shutdown.js';
 
 const log = moduleLogger('host-cli');
 
@@ -99,33 +100,6 @@ function openBrowser(url: string, profileDir: string): ChildProcess | null {
   return child;
 }
 
-/** Closes everything once on SIGINT or SIGTERM; the kiosk's close drives the relay off. */
-function closeOnSignals(host: Host, kiosk: Kiosk, browser: ChildProcess | null): void {
-  let closing = false;
-
-  const shutdown = async (signal: NodeJS.Signals) => {
-    if (closing) return;
-
-    closing = true;
-    log.info({ signal }, 'close: shutting down');
-    // A device that never answers must not keep the process alive after it was told to stop.
-    setTimeout(() => process.exit(1), 10_000).unref();
-    if (browser && browser.exitCode === null) browser.kill('SIGTERM');
-    await host.close();
-    await kiosk.close();
-    process.exit(0);
-  };
-
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, (received) => {
-      shutdown(received).catch((error: unknown) => {
-        log.error({ err: error }, 'close: shutdown failed');
-        process.exit(1);
-      });
-    });
-  }
-}
-
 async function main(argv: string[]): Promise<void> {
   const options = parseArguments(argv);
   const { config, configDir } = readConfig(options.config);
@@ -139,7 +113,14 @@ async function main(argv: string[]): Promise<void> {
     : null;
   if (!options.open)
     process.stderr.write(`Open ${host.url} in a browser on this machine (or pass --open).\n`);
-  closeOnSignals(host, kiosk, browser);
+  // The kiosk closes last: its close drives the relay off.
+  closeOnSignals(log, [
+    () => {
+      if (browser && browser.exitCode === null) browser.kill('SIGTERM');
+    },
+    () => host.close(),
+    () => kiosk.close(),
+  ]);
 }
 
 main(process.argv).catch((error: unknown) => {
