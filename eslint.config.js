@@ -69,7 +69,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['app/renderer/**', 'app/common/**', 'app/contract/**'],
+    files: [
+      'app/renderer/**',
+      'app/web/**',
+      'app/common/**',
+      'app/contract/**',
+      'server/console/**',
+    ],
     languageOptions: { globals: { ...globals.browser } },
     plugins: { 'react-hooks': reactHooks },
     rules: {
@@ -88,7 +94,15 @@ export default tseslint.config(
               message: 'Renderer and shared code may not import Node built-ins.',
             },
             {
-              group: ['**/core/**', '**/main/**', '**/host/**', '**/native/**', '**/cli/**'],
+              group: [
+                '**/core/**',
+                '**/main/**',
+                '**/host/**',
+                '**/native/**',
+                '**/cli/**',
+                '**/server/*.js',
+                '**/server/testing/**',
+              ],
               message: 'The renderer talks to the core only through window.kiosk.',
             },
           ],

@@ -4,8 +4,10 @@ import {
   adminName,
   adminPassword,
   enrolKiosk,
+  getAs,
   login,
   makeServer,
+  postAs,
   type TestServer,
 } from './testing/fixtures.js';
 
@@ -15,18 +17,10 @@ afterEach(async () => {
   await server.close();
 });
 
-function post(url: string, payload: unknown, cookie?: string) {
-  return server.app.inject({
-    method: 'POST',
-    url,
-    payload: payload as Record<string, unknown>,
-    headers: cookie ? { cookie } : {},
-  });
-}
+const post = (url: string, payload: unknown, cookie?: string) =>
+  postAs(server.app, url, payload, cookie);
 
-function get(url: string, cookie?: string) {
-  return server.app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} });
-}
+const get = (url: string, cookie?: string) => getAs(server.app, url, cookie);
 
 async function addGuard(adminCookie: string, name: string, password: string): Promise<string> {
   const created = await post('/api/guards', { name, password }, adminCookie);
@@ -118,7 +112,7 @@ describe('admin routes', () => {
     const routes: [string, string, unknown][] = [
       ['GET', '/api/guards', undefined],
       ['POST', '/api/guards', { name: 'li', password: 'guard password 2' }],
-      ['GET', '/api/kiosks', undefined],
+      ['GET', '/api/ring-groups', undefined],
       ['POST', '/api/kiosks', { id: 'north-1', name: 'North 1' }],
       ['POST', '/api/kiosks/north-1/revoke', undefined],
       ['POST', '/api/ring-groups', { id: 'north', name: 'North', guardIds: [] }],
@@ -165,6 +159,8 @@ describe('admin routes', () => {
           ringGroup: null,
           online: false,
           connectedAt: null,
+          lastSeenAt: null,
+          version: null,
         },
       ],
     });
@@ -193,6 +189,37 @@ describe('admin routes', () => {
     expect(missing.statusCode).toBe(404);
     expect((await get('/api/ring-groups', adminCookie)).json()).toEqual({
       ringGroups: [{ id: 'north', name: 'North', guardIds: [adminId] }],
+    });
+  });
+
+  it('list guards for admins with when each was created, never with a password hash', async () => {
+    server = await makeServer();
+    const adminCookie = await login(server.app, adminName, adminPassword);
+    const startedAt = server.clock.now;
+    server.clock.now += 60_000;
+    await post('/api/guards', { name: 'wang', password: 'guard password 1' }, adminCookie);
+
+    const listed = await get('/api/guards', adminCookie);
+    const [adminId, wangId] = server.store.listGuards().map((guard) => guard.id);
+
+    // An exact match: a password hash or any other extra field fails it.
+    expect(listed.json()).toEqual({
+      guards: [
+        {
+          id: adminId,
+          name: adminName,
+          role: 'admin',
+          disabled: false,
+          createdAt: startedAt,
+        },
+        {
+          id: wangId,
+          name: 'wang',
+          role: 'guard',
+          disabled: false,
+          createdAt: startedAt + 60_000,
+        },
+      ],
     });
   });
 });

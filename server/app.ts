@@ -1,7 +1,8 @@
 /**
  * The intercom server's HTTP and WebSocket surface: guard login and sessions (an HttpOnly,
- * SameSite=Strict cookie), the admin routes that manage guards, kiosks and ring groups, and the
- * kiosk control WebSocket. Every body is checked with zod; every error leaves as
+ * SameSite=Strict cookie), what every guard reads (kiosks, call history) and does (issue passes),
+ * the admin routes that manage guards, kiosks and ring groups, the kiosk and guard WebSockets, and
+ * the guard console's files. Every body is checked with zod; every error leaves as
  * `{ error: { code, message } }` with one of our error codes, never a stack.
  */
 import cookie from '@fastify/cookie';
@@ -11,6 +12,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
 import { z } from 'zod';
@@ -18,10 +20,13 @@ import { KioskError, type ErrorCode } from '../app/common/errors.js';
 import { moduleLogger } from '../app/core/log.js';
 import { Authenticator, ThrottledError } from './auth.js';
 import type { ServerConfig } from './config.js';
-import { CallService, type CallTimings } from './call-service.js';
+import { CallService, callTimingsFrom, type CallTimings } from './call-service.js';
+import { addConsoleRoutes, defaultConsoleDir } from './console-files.js';
 import { GuardChannel } from './guard-channel.js';
 import { iceServersFor } from './ice.js';
 import { KioskChannel } from './kiosk-channel.js';
+import { KioskPresence } from './kiosk-presence.js';
+import { loadPassSigner, PassIssuer, PassRequestSchema } from './pass-issuer.js';
 import {
   guardChannelPath,
   guardCloseCodes,
@@ -41,8 +46,12 @@ export interface ServerOptions {
   store: ServerStore;
   config: ServerConfig;
   now?: () => number;
-  /** Ring timeout and call length; tests shorten them. */
+  /** Overrides the configuration's ring timeout and call length; tests shorten them. */
   calls?: CallTimings;
+  /** The folder relative paths of the configuration start from (its file's); default the cwd. */
+  baseDir?: string;
+  /** Where the built console is; default <repo>/dist/server/console. */
+  consoleDir?: string;
 }
 
 /** The parts later features (calls, console) reach through `app.intercom`. */
@@ -53,6 +62,9 @@ export interface Intercom {
   kiosks: KioskChannel;
   guards: GuardChannel;
   calls: CallService;
+  presence: KioskPresence;
+  /** Undefined when the configuration names no site key. */
+  passes: PassIssuer | undefined;
   now: () => number;
 }
 
@@ -89,6 +101,10 @@ const RingGroupBody = z.strictObject({
   guardIds: z.array(z.number().int().positive()).max(500),
 });
 
+const CallsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
 const statusByCode: Partial<Record<ErrorCode, number>> = {
   bad_payload: 400,
   unauthorised: 401,
@@ -103,9 +119,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const now = options.now ?? Date.now;
   const { store, config } = options;
   const auth = new Authenticator({ store, config, now });
+  const signer = await loadPassSigner(config.passes, options.baseDir ?? process.cwd());
   const kiosks = new KioskChannel({ auth, settings: config.kiosks, now });
   const guards = new GuardChannel({ auth, settings: config.kiosks });
-  const calls = new CallService({ kiosks, guards, store, now, timings: options.calls });
+  const timings = { ...callTimingsFrom(config.calls), ...options.calls };
+  const calls = new CallService({ kiosks, guards, store, ice: config.ice, now, timings });
+  const presence = new KioskPresence({ kiosks, store, now });
+  const passes = signer && new PassIssuer({ signer, store, now });
 
   // Fastify types its logger against the pino it bundles; ours is a newer pino of the same shape.
   const logger = log as unknown as FastifyBaseLogger;
@@ -115,7 +135,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024,
   });
-  app.decorate('intercom', { store, config, auth, kiosks, guards, calls, now });
+  app.decorate('intercom', { store, config, auth, kiosks, guards, calls, presence, passes, now });
   await app.register(cookie);
   await app.register(websocket, {
     // Past this, ws closes the connection itself; below it, the channel answers with an error.
@@ -124,15 +144,18 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       calls.close();
       kiosks.close();
       guards.close();
+      presence.close();
       app.websocketServer.close(() => done());
     },
   });
 
   installErrorHandling(app);
   addSessionRoutes(app);
+  addGuardRoutes(app);
   addAdminRoutes(app);
   addKioskChannel(app);
   addGuardChannel(app);
+  addConsoleRoutes(app, options.consoleDir ?? defaultConsoleDir());
   schedulePurge(app);
   return app;
 }
@@ -226,12 +249,58 @@ function addSessionRoutes(app: FastifyInstance): void {
   });
 }
 
+/** What every logged-in guard may read and do; admins see more in some answers. */
+function addGuardRoutes(app: FastifyInstance): void {
+  const { store, presence } = app.intercom;
+
+  app.get('/api/kiosks', (request) => {
+    const guard = requireGuard(app, request);
+    return { kiosks: guard.role === 'admin' ? presence.list() : presence.listForGuard() };
+  });
+
+  app.get('/api/calls', (request) => {
+    const guard = requireGuard(app, request);
+    const { limit } = parseBody(CallsQuery, request.query);
+
+    const viewer = guard.role === 'admin' ? { all: true as const } : viewerOf(guard);
+    return { calls: store.listCalls(viewer, limit) };
+  });
+
+  app.post('/api/passes', async (request, reply) => {
+    const guard = requireGuard(app, request);
+    const issuer = app.intercom.passes;
+    if (!issuer) {
+      const message = 'pass issuing needs passes.site and passes.privateKeyFile in the config';
+      return notConfigured(reply, message);
+    }
+
+    const body = parseBody(PassRequestSchema, request.body);
+    return reply.status(201).send(await issuer.issue(body, guard));
+  });
+}
+
+function viewerOf(guard: Guard): { guardId: number; guardName: string } {
+  return { guardId: guard.id, guardName: guard.name };
+}
+
+/**
+ * A feature the site has not set up. `not_configured` is an HTTP answer only (the kiosk never
+ * sees it), so it is not one of the shared error codes.
+ */
+function notConfigured(reply: FastifyReply, message: string): FastifyReply {
+  log.info({ message }, 'request: not configured');
+  return reply.status(503).send({ error: { code: 'not_configured', message } });
+}
+
 function addAdminRoutes(app: FastifyInstance): void {
   const { auth, store, kiosks } = app.intercom;
 
   app.get('/api/guards', (request) => {
     requireAdmin(app, request);
-    return { guards: store.listGuards().map(publicGuard) };
+    const guards = store.listGuards();
+    return {
+      guards: guards.map((guard) => ({ ...publicGuard(guard), createdAt: guard.createdAt })),
+    };
   });
 
   app.post('/api/guards', async (request, reply) => {
@@ -240,19 +309,6 @@ function addAdminRoutes(app: FastifyInstance): void {
 
     const guard = await auth.createGuard(body.name, body.password, body.role, admin.name);
     return reply.status(201).send({ guard: publicGuard(guard) });
-  });
-
-  app.get('/api/kiosks', (request) => {
-    requireAdmin(app, request);
-    const online = new Map(kiosks.onlineKiosks().map((entry) => [entry.kiosk.id, entry]));
-
-    return {
-      kiosks: store.listKiosks().map((kiosk) => ({
-        ...kiosk,
-        online: online.has(kiosk.id),
-        connectedAt: online.get(kiosk.id)?.connectedAt ?? null,
-      })),
-    };
   });
 
   app.post('/api/kiosks', (request, reply) => {

@@ -1,144 +1,37 @@
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RemoteOpenCommandSchema } from '../app/core/remote-open.js';
-import { startServer, type RunningServer } from './app.js';
 import type { CallTimings } from './call-service.js';
-import { parseServerConfig } from './config.js';
-import { guardChannelPath, kioskChannelPath } from '../app/contract/intercom-protocol.js';
-import { openServerStore, type ServerStore } from './store.js';
-import { adminName, adminPassword, login } from './testing/fixtures.js';
+import { openServerStore } from './store.js';
+import { startCallSite, untaken, type CallSite, type Client } from './testing/call-site.js';
 
-type Message = { type: string } & Record<string, unknown>;
-
-/** A real ws client on loopback that keeps what the server sends until a test takes it. */
-interface Client {
-  socket: WebSocket;
-  send(message: Record<string, unknown>): void;
-  /** The next not yet taken message of `type` (and matching `where`); rejects after 3 s. */
-  take(type: string, where?: (message: Message) => boolean): Promise<Message>;
-  /** Every message received and not yet taken. */
-  pending(): Message[];
-  /** A ping/pong round trip: everything the server sent before it has arrived. */
-  sync(): Promise<void>;
-}
-
-interface Setup {
-  running: RunningServer;
-  store: ServerStore;
-  cleanup(): Promise<void>;
-}
-
-let setup: Setup | undefined;
-const sockets: WebSocket[] = [];
+let site: CallSite | undefined;
 
 afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.terminate();
-  await setup?.cleanup();
-  setup = undefined;
+  vi.restoreAllMocks();
+  await site?.close();
+  site = undefined;
 });
 
-/** A listening server with guards `anna` and `ben` in the ring group of kiosks `north-1`, `south-1`. */
-async function start(
-  timings: CallTimings = {},
-): Promise<{ url: string; secrets: Record<string, string>; cookies: Record<string, string> }> {
-  const folder = await mkdtemp(join(tmpdir(), 'intercom-calls-'));
-  const store = openServerStore({ file: join(folder, 'intercom.db') });
-  const config = parseServerConfig({ port: 0 });
-  const running = await startServer({ store, config, calls: timings });
-  setup = {
-    running,
-    store,
-    cleanup: async () => {
-      await running.close();
-      store.close();
-      await rm(folder, { recursive: true, force: true });
-    },
-  };
-
-  const { auth } = running.app.intercom;
-  await auth.createGuard(adminName, adminPassword, 'admin', 'test');
-  const anna = await auth.createGuard('anna', 'anna password 1', 'guard', 'test');
-  const ben = await auth.createGuard('ben', 'ben password 22', 'guard', 'test');
-  store.saveRingGroup({ id: 'gate', name: 'Gate', guardIds: [anna.id, ben.id] });
-  const secrets = {
-    'north-1': auth.enrolKiosk({ id: 'north-1', name: 'North gate', ringGroup: 'gate' }, 'test')
-      .secret,
-    'south-1': auth.enrolKiosk({ id: 'south-1', name: 'South gate', ringGroup: 'gate' }, 'test')
-      .secret,
-  };
-  const cookies = {
-    anna: await login(running.app, 'anna', 'anna password 1'),
-    ben: await login(running.app, 'ben', 'ben password 22'),
-  };
-  return { url: running.url.replace('http', 'ws'), secrets, cookies };
-}
-
-async function connect(url: string, cookie?: string): Promise<Client> {
-  const socket = new WebSocket(url, cookie ? { headers: { cookie } } : {});
-  sockets.push(socket);
-  const inbox: Message[] = [];
-  const waiters = new Set<() => void>();
-  socket.on('message', (data: Buffer) => {
-    inbox.push(JSON.parse(data.toString()) as Message);
-    for (const wake of [...waiters]) wake();
-  });
-  await once(socket, 'open');
-
-  const take = (type: string, where: (message: Message) => boolean = () => true) =>
-    new Promise<Message>((resolve, reject) => {
-      const check = () => {
-        const index = inbox.findIndex((message) => message.type === type && where(message));
-        if (index < 0) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(inbox.splice(index, 1)[0]);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no ${type} in ${JSON.stringify(inbox)}`));
-      }, 3000);
-      waiters.add(check);
-      check();
-    });
-  let pings = 0;
-  const client: Client = {
-    socket,
-    send: (message) => socket.send(JSON.stringify(message)),
-    take,
-    pending: () => [...inbox],
-    sync: async () => {
-      const id = ++pings;
-      client.send({ type: 'ping', id });
-      await take('pong', (message) => message.id === id);
-    },
-  };
-  return client;
-}
-
-async function kiosk(url: string, kioskId: string, secret: string): Promise<Client> {
-  const client = await connect(`${url}${kioskChannelPath}`);
-  client.send({ type: 'hello', kioskId, secret });
-  await client.take('welcome');
-  return client;
-}
-
-async function guard(url: string, cookie: string): Promise<Client> {
-  const client = await connect(`${url}${guardChannelPath}`, cookie);
-  await client.take('welcome');
-  return client;
+/** A site with calls; `raw` is merged into its configuration. */
+async function start(timings: CallTimings = {}, raw: Record<string, unknown> = {}) {
+  site = await startCallSite(raw, { calls: timings });
+  return site;
 }
 
 function auditActions(): string[] {
-  return (setup?.store.listAudit({}) ?? []).map((entry) => entry.action);
+  return (site?.store.listAudit({}) ?? []).map((entry) => entry.action);
 }
 
 /** The kiosk presses call and both guards ring; returns the call id. */
-async function ringBoth(north: Client, anna: Client, ben: Client): Promise<string> {
-  north.send({ type: 'call' });
+async function ringBoth(
+  north: Client,
+  anna: Client,
+  ben: Client,
+  call: Record<string, unknown> = { type: 'call' },
+): Promise<string> {
+  north.send(call);
   const ringing = await north.take('ringing');
   const callId = ringing.callId as string;
   for (const guardClient of [anna, ben]) {
@@ -153,10 +46,10 @@ async function ringBoth(north: Client, anna: Client, ben: Client): Promise<strin
 
 describe('calls through the intercom server', () => {
   it('rings the group, lets the first guard take the call and only that guard open the gate', async () => {
-    const { url, secrets, cookies } = await start();
-    const anna = await guard(url, cookies.anna);
-    const ben = await guard(url, cookies.ben);
-    const north = await kiosk(url, 'north-1', secrets['north-1']);
+    const { guard, kiosk } = await start();
+    const anna = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
 
     const callId = await ringBoth(north, anna, ben);
     anna.send({ type: 'answer', callId });
@@ -178,8 +71,7 @@ describe('calls through the intercom server', () => {
       callId,
       code: 'not_call_holder',
     });
-    await north.sync();
-    expect(north.pending().filter((message) => message.type === 'open')).toEqual([]);
+    expect(await untaken(north, 'open')).toEqual([]);
 
     anna.send({ type: 'open', callId });
     const open = await north.take('open');
@@ -206,10 +98,10 @@ describe('calls through the intercom server', () => {
   });
 
   it('turns a call nobody answers into a missed call for the kiosk and the ring group', async () => {
-    const { url, secrets, cookies } = await start({ ringTimeoutMs: 150 });
-    const anna = await guard(url, cookies.anna);
-    const ben = await guard(url, cookies.ben);
-    const north = await kiosk(url, 'north-1', secrets['north-1']);
+    const { guard, kiosk } = await start({ ringTimeoutMs: 150 });
+    const anna = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
 
     const callId = await ringBoth(north, anna, ben);
 
@@ -229,10 +121,10 @@ describe('calls through the intercom server', () => {
   });
 
   it('warns kiosk and guard before the maximum call time ends the call', async () => {
-    const { url, secrets, cookies } = await start({ maxCallMs: 400, warnBeforeEndMs: 300 });
-    const anna = await guard(url, cookies.anna);
-    const ben = await guard(url, cookies.ben);
-    const north = await kiosk(url, 'north-1', secrets['north-1']);
+    const { guard, kiosk } = await start({ maxCallMs: 400, warnBeforeEndMs: 300 });
+    const anna = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
     const callId = await ringBoth(north, anna, ben);
 
     ben.send({ type: 'answer', callId });
@@ -249,10 +141,10 @@ describe('calls through the intercom server', () => {
   });
 
   it('relays signalling only between the kiosk and the guard holding its call', async () => {
-    const { url, secrets, cookies } = await start();
-    const anna = await guard(url, cookies.anna);
-    const ben = await guard(url, cookies.ben);
-    const north = await kiosk(url, 'north-1', secrets['north-1']);
+    const { guard, kiosk } = await start();
+    const anna = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
     const callId = await ringBoth(north, anna, ben);
     const offer = { kind: 'offer', data: { sdp: 'v=0 offer' } };
 
@@ -278,11 +170,11 @@ describe('calls through the intercom server', () => {
   });
 
   it('refuses messages naming unknown calls or another kiosk’s call and stays up', async () => {
-    const { url, secrets, cookies } = await start();
-    const anna = await guard(url, cookies.anna);
-    const ben = await guard(url, cookies.ben);
-    const north = await kiosk(url, 'north-1', secrets['north-1']);
-    const south = await kiosk(url, 'south-1', secrets['south-1']);
+    const { guard, kiosk } = await start();
+    const anna = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
+    const south = await kiosk('south-1');
     const callId = await ringBoth(north, anna, ben);
 
     south.send({ type: 'hangup', callId });
@@ -305,10 +197,10 @@ describe('calls through the intercom server', () => {
   });
 
   it('ends the call when its guard disconnects and refuses a call when no guard is online', async () => {
-    const { url, secrets, cookies } = await start();
-    const anna = await guard(url, cookies.anna);
-    const ben = await guard(url, cookies.ben);
-    const north = await kiosk(url, 'north-1', secrets['north-1']);
+    const { guard, kiosk } = await start();
+    const anna = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
     const callId = await ringBoth(north, anna, ben);
     anna.send({ type: 'answer', callId });
     await north.take('answered');
@@ -323,10 +215,10 @@ describe('calls through the intercom server', () => {
   });
 
   it('tells the holding guard when the kiosk leaves, and sends the queue to guards', async () => {
-    const { url, secrets, cookies } = await start();
-    const anna = await guard(url, cookies.anna);
-    const ben = await guard(url, cookies.ben);
-    const north = await kiosk(url, 'north-1', secrets['north-1']);
+    const { guard, kiosk } = await start();
+    const anna = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
     const callId = await ringBoth(north, anna, ben);
 
     await expect(
@@ -343,4 +235,194 @@ describe('calls through the intercom server', () => {
       ben.take('queue', (message) => (message.calls as unknown[]).length === 0),
     ).resolves.toBeDefined();
   });
+
+  it('shows the guards what the kiosk knows about the visitor, while ringing and once answered', async () => {
+    const { guard, kiosk } = await start();
+    const anna = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
+    const context = {
+      scan: { verdict: 'refused', reason: 'expired', maskedName: '王*', destination: '3-1202' },
+      photoJpegBase64: Buffer.from('a jpeg, really').toString('base64'),
+    };
+
+    north.send({ type: 'call', context });
+    const { callId } = await north.take('ringing');
+    await expect(anna.take('ringing')).resolves.toMatchObject({ callId, context });
+    await expect(ben.take('ringing')).resolves.toMatchObject({ callId, context });
+    anna.send({ type: 'answer', callId });
+
+    await expect(anna.take('answered')).resolves.toMatchObject({ callId, context });
+  });
+
+  it('sends a null context when the kiosk knows nothing about the visitor', async () => {
+    const { guard, kiosk } = await start();
+    const anna = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
+
+    north.send({ type: 'call' });
+    const { callId } = await north.take('ringing');
+    await expect(anna.take('ringing')).resolves.toMatchObject({ callId, context: null });
+    ben.send({ type: 'answer', callId });
+
+    await expect(ben.take('answered')).resolves.toMatchObject({ callId, context: null });
+  });
+
+  it('hands kiosk and guard their own fresh TURN credentials and the site’s transport policy', async () => {
+    const ice = {
+      stunUrls: ['stun:stun.example.org:3478'],
+      turnUrls: ['turn:turn.example.org:3478?transport=udp'],
+      turnSecret: 'a shared secret of the TURN server',
+      transportPolicy: 'relay',
+    };
+    const { guard, kiosk, store } = await start({}, { ice });
+    const anna = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
+    const callId = await ringBoth(north, anna, ben);
+
+    anna.send({ type: 'answer', callId });
+    const kioskMedia = (await north.take('answered')).media as MediaShape;
+    const guardMedia = (await anna.take('answered')).media as MediaShape;
+
+    const annaId = store.listGuards().find((entry) => entry.name === 'anna')?.id;
+    for (const [media, label] of [
+      [kioskMedia, 'kiosk-north-1'],
+      [guardMedia, `guard-${annaId}`],
+    ] as const) {
+      expect(media.iceTransportPolicy).toBe('relay');
+      expect(media.iceServers[0]).toEqual({ urls: ice.stunUrls });
+      expect(media.iceServers[1]).toMatchObject({ urls: ice.turnUrls });
+      expect(media.iceServers[1]?.username).toMatch(new RegExp(`^\\d+:${label}$`));
+      expect(media.iceServers[1]?.credential).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    }
+  });
+
+  it('takes the ring timeout from the configuration file when no override is given', async () => {
+    site = await startCallSite({ calls: { ringTimeoutSeconds: 0.2 } });
+    const anna = await site.guard('anna');
+    const ben = await site.guard('ben');
+    const north = await site.kiosk('north-1');
+    const callId = await ringBoth(north, anna, ben);
+
+    await expect(north.take('missed')).resolves.toEqual({ type: 'missed', callId });
+  });
+
+  it('keeps each call in the history with who answered and how it turned out', async () => {
+    const { guard, kiosk, store } = await start();
+    const anna = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
+
+    const opened = await ringBoth(north, anna, ben);
+    anna.send({ type: 'answer', callId: opened });
+    await north.take('answered');
+    anna.send({ type: 'open', callId: opened });
+    await north.take('open');
+    north.send({ type: 'hangup', callId: opened });
+    await anna.take('ended');
+    const cancelled = await ringBoth(north, anna, ben);
+    north.send({ type: 'cancel', callId: cancelled });
+    await north.take('ended');
+    const denied = await ringBoth(north, anna, ben);
+    ben.send({ type: 'answer', callId: denied });
+    await ben.take('answered');
+    ben.send({ type: 'deny', callId: denied });
+    await north.take('ended', (message) => message.callId === denied);
+    const live = await ringBoth(north, anna, ben);
+
+    const history = store.listCalls({ all: true }, 10);
+    expect(history.map((call) => [call.callId, call.outcome, call.guard, call.endReason])).toEqual([
+      [live, 'live', null, null],
+      [denied, 'denied', 'ben', 'denied'],
+      [cancelled, 'cancelled', null, 'cancelled'],
+      [opened, 'opened', 'anna', 'hung_up_by_kiosk'],
+    ]);
+    expect(history[0]).toMatchObject({
+      kioskId: 'north-1',
+      kioskName: 'North gate',
+      endedAt: null,
+    });
+    expect(history[3]?.answeredAt).toBeGreaterThanOrEqual(history[3]?.ringStartedAt ?? Infinity);
+  });
+
+  it('closes the calls a stopped server left live, and the next call after the restart works', async () => {
+    const first = await start();
+    const anna = await first.guard('anna');
+    const ben = await first.guard('ben');
+    const north = await first.kiosk('north-1');
+    const callId = await ringBoth(north, anna, ben);
+    anna.send({ type: 'answer', callId });
+    await north.take('answered');
+    await first.stop();
+    // A crash leaves a row live that no shutdown closed: the next start must close it.
+    const crashed = openServerStore({ file: join(first.folder, 'intercom.db') });
+    crashed.recordCallStart({ callId: 'lost-in-a-crash', kioskId: 'south-1', ringStartedAt: 1 });
+    crashed.close();
+
+    site = await startCallSite({}, { restartOf: first });
+    const history = site.store.listCalls({ all: true }, 10);
+    expect(history.find((call) => call.callId === callId)).toMatchObject({
+      outcome: 'ended',
+      endReason: 'kiosk_left',
+    });
+    expect(history.find((call) => call.callId === 'lost-in-a-crash')).toMatchObject({
+      outcome: 'missed',
+      endReason: 'kiosk_left',
+      endedAt: 1 + 30_000,
+    });
+
+    const annaAgain = await site.guard('anna');
+    const benAgain = await site.guard('ben');
+    const northAgain = await site.kiosk('north-1');
+    const next = await ringBoth(northAgain, annaAgain, benAgain);
+    expect(next).not.toBe(callId);
+  });
+
+  it('refuses an open as kiosk_offline, opening nothing, when the kiosk cannot be reached', async () => {
+    const { guard, kiosk, running } = await start();
+    const anna = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
+    const callId = await ringBoth(north, anna, ben);
+    anna.send({ type: 'answer', callId });
+    await north.take('answered');
+    // The kiosk's connection drops just as the open goes out, before the server sees it close.
+    const { kiosks } = running.app.intercom;
+    const send = kiosks.send.bind(kiosks);
+    vi.spyOn(kiosks, 'send').mockImplementation((kioskId, message) =>
+      message.type === 'open' ? false : send(kioskId, message),
+    );
+
+    anna.send({ type: 'open', callId });
+
+    await expect(anna.take('refused')).resolves.toMatchObject({
+      request: 'open',
+      callId,
+      code: 'kiosk_offline',
+    });
+    expect(await untaken(anna, 'open-sent')).toEqual([]);
+    expect(await untaken(north, 'open')).toEqual([]);
+    expect(site?.store.listAudit({ action: 'call.open_undelivered' })).toMatchObject([
+      { actor: 'guard:anna', detail: { callId, kioskId: 'north-1' } },
+    ]);
+  });
+
+  it('audits a call nobody could be rung for', async () => {
+    const { kiosk } = await start();
+    const north = await kiosk('north-1');
+
+    north.send({ type: 'call' });
+
+    await expect(north.take('refused')).resolves.toMatchObject({ code: 'no_guards' });
+    expect(site?.store.listAudit({ action: 'call.no_guards' })).toMatchObject([
+      { actor: 'kiosk:north-1', detail: { kioskId: 'north-1', ringGroupSize: 2 } },
+    ]);
+  });
 });
+
+interface MediaShape {
+  iceServers: { urls: string[]; username?: string; credential?: string }[];
+  iceTransportPolicy: string;
+}

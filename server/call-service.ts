@@ -4,6 +4,9 @@
  * the router lands in the server's audit log. Signalling is relayed only between a kiosk and the
  * guard holding its call. A message naming a call that does not exist, belongs to another kiosk or
  * is held by another guard is refused with a code and nothing is sent on.
+ *
+ * Each call is kept in the store's call history from its first ring to its end; calls a stopped
+ * server left live are closed when the next one starts (see ServerStore.closeLiveCalls).
  */
 import { moduleLogger } from '../app/core/log.js';
 import {
@@ -13,9 +16,12 @@ import {
   type CallRouter,
   type CallSummary,
 } from './calls.js';
+import type { ServerConfig } from './config.js';
 import type { GuardChannel } from './guard-channel.js';
+import { mediaConfigFor } from './ice.js';
 import type { KioskChannel } from './kiosk-channel.js';
 import type {
+  CallContext,
   CallRefusalCode,
   GuardMessage,
   KioskMessage,
@@ -27,7 +33,7 @@ import type { ServerStore } from './store.js';
 
 const log = moduleLogger('call-service');
 
-/** Call timings; each defaults to the issue's value (30 s ring, 3 min call, warn 10 s before). */
+/** Call timings; each defaults to 30 s ring, 3 min call and a warning 10 s before its end. */
 export interface CallTimings {
   ringTimeoutMs?: number;
   maxCallMs?: number;
@@ -38,9 +44,29 @@ export interface CallTimings {
 export interface CallServiceOptions {
   kiosks: KioskChannel;
   guards: GuardChannel;
-  store: Pick<ServerStore, 'guardsForKiosk' | 'appendAudit'>;
+  store: Pick<
+    ServerStore,
+    | 'guardsForKiosk'
+    | 'appendAudit'
+    | 'recordCallStart'
+    | 'recordCallAnswer'
+    | 'recordCallOpen'
+    | 'recordCallEnd'
+    | 'closeLiveCalls'
+  >;
+  /** STUN and TURN servers and the transport policy handed to both ends of each call. */
+  ice: ServerConfig['ice'];
   now: () => number;
   timings?: CallTimings;
+}
+
+/** The call timings of a server configuration, in milliseconds. */
+export function callTimingsFrom(calls: ServerConfig['calls']): Required<CallTimings> {
+  return {
+    ringTimeoutMs: calls.ringTimeoutSeconds * 1000,
+    maxCallMs: calls.maxCallSeconds * 1000,
+    warnBeforeEndMs: calls.warnBeforeEndSeconds * 1000,
+  };
 }
 
 /** What the service remembers of a kiosk's live call beyond the router's summary. */
@@ -48,6 +74,8 @@ interface CallInfo {
   kioskName: string;
   /** Every enabled guard of the ring group, online or not: they see the call in their queue. */
   ringGroup: ReadonlySet<string>;
+  /** What the kiosk knew about the visitor when they called. */
+  context: CallContext | null;
 }
 
 type Refusal = Pick<CallRefusal, 'code' | 'message'>;
@@ -57,8 +85,10 @@ export class CallService {
   readonly #kiosks: KioskChannel;
   readonly #guards: GuardChannel;
   readonly #store: CallServiceOptions['store'];
+  readonly #ice: ServerConfig['ice'];
   readonly #now: () => number;
   readonly #ringTimeoutMs: number;
+  readonly #maxCallMs: number;
   readonly #router: CallRouter;
   /** Keyed by kiosk id: a kiosk has at most one live call. */
   readonly #calls = new Map<string, CallInfo>();
@@ -68,15 +98,19 @@ export class CallService {
     this.#kiosks = options.kiosks;
     this.#guards = options.guards;
     this.#store = options.store;
+    this.#ice = options.ice;
     this.#now = options.now;
     this.#ringTimeoutMs = options.timings?.ringTimeoutMs ?? 30_000;
+    this.#maxCallMs = options.timings?.maxCallMs ?? 180_000;
     this.#router = createCallRouter({
       ...options.timings,
       ringTimeoutMs: this.#ringTimeoutMs,
+      maxCallMs: this.#maxCallMs,
       now: options.now,
       emit: (event) => this.#route(event),
       audit: (entry) => this.#store.appendAudit(entry),
     });
+    this.#closeLeftoverCalls('start');
     this.#listen();
   }
 
@@ -85,11 +119,23 @@ export class CallService {
     return this.#router.queue().map((call) => this.#queued(call));
   }
 
-  /** Stops listening and drops live calls without events (the server is shutting down). */
+  /**
+   * Stops listening and drops live calls without events (the server is shutting down; the
+   * channels tell kiosks and consoles). The history closes those calls as the kiosks left.
+   */
   close(): void {
     for (const detach of this.#detach.splice(0)) detach();
     this.#router.close();
     this.#calls.clear();
+    this.#closeLeftoverCalls('shutdown');
+  }
+
+  #closeLeftoverCalls(when: 'start' | 'shutdown'): void {
+    this.#record('close live calls', () => {
+      const limits = { ringTimeoutMs: this.#ringTimeoutMs, maxCallMs: this.#maxCallMs };
+      const closed = this.#store.closeLiveCalls(this.#now(), limits);
+      if (closed > 0) log.info({ closed, when }, 'history: live calls closed');
+    });
   }
 
   #listen(): void {
@@ -120,7 +166,7 @@ export class CallService {
 
     switch (message.type) {
       case 'call':
-        return this.#ring(kioskId, refuse);
+        return this.#ring(kioskId, message.context ?? null, refuse);
       case 'cancel':
       case 'hangup': {
         const result = this.#router.hangUp(message.callId, { kioskId });
@@ -169,26 +215,48 @@ export class CallService {
     }
   }
 
-  #ring(kioskId: string, refuse: (callId: string | null, refusal: Refusal) => void): void {
+  #ring(
+    kioskId: string,
+    context: CallContext | null,
+    refuse: (callId: string | null, refusal: Refusal) => void,
+  ): void {
     const live = this.#router.callOf(kioskId);
     if (live) return refuse(live.callId, { code: 'kiosk_busy', message: 'kiosk has a call' });
 
     const ringGroup = this.#store.guardsForKiosk(kioskId).map((guard) => guard.name);
     const online = ringGroup.filter((name) => this.#guards.isOnline(name));
     const kioskName = this.#kiosks.onlineKiosk(kioskId)?.kiosk.name ?? kioskId;
-    // Set before ringing: the router's `ringing` events need the kiosk's name.
-    this.#calls.set(kioskId, { kioskName, ringGroup: new Set(ringGroup) });
+    // Set before ringing: the router's `ringing` events need the kiosk's name and context.
+    this.#calls.set(kioskId, { kioskName, ringGroup: new Set(ringGroup), context });
 
     const result = this.#router.ring(kioskId, online);
     if (!result.ok) {
       this.#calls.delete(kioskId);
+      this.#auditUnanswerable(kioskId, result.code, ringGroup.length);
       return refuse(null, result);
     }
 
-    const ringEndsAt =
-      (this.#router.callOf(kioskId)?.ringStartedAt ?? this.#now()) + this.#ringTimeoutMs;
+    const ringStartedAt = this.#router.callOf(kioskId)?.ringStartedAt ?? this.#now();
+    this.#record('call start', () =>
+      this.#store.recordCallStart({ callId: result.value, kioskId, ringStartedAt }),
+    );
+    const ringEndsAt = ringStartedAt + this.#ringTimeoutMs;
     this.#toKiosk(kioskId, { type: 'ringing', callId: result.value, ringEndsAt });
     this.#broadcastQueue();
+  }
+
+  /** A visitor who called while nobody could be rung got no answer: the audit log says so. */
+  #auditUnanswerable(kioskId: string, code: CallRefusalCode, ringGroupSize: number): void {
+    if (code !== 'no_guards') return;
+
+    this.#record('audit', () =>
+      this.#store.appendAudit({
+        at: this.#now(),
+        action: 'call.no_guards',
+        actor: `kiosk:${kioskId}`,
+        detail: { kioskId, ringGroupSize },
+      }),
+    );
   }
 
   #open(guard: string, callId: string, refuse: (refusal: Refusal) => void): void {
@@ -197,8 +265,29 @@ export class CallService {
 
     const { kioskId, issuedAt, nonce } = result.value;
     const sent = this.#toKiosk(kioskId, { type: 'open', callId, guard, issuedAt, nonce });
-    if (!sent) log.warn({ callId, kioskId }, 'open: kiosk is not connected');
-    else this.#toGuard(guard, { type: 'open-sent', callId });
+    if (!sent) {
+      this.#openUndelivered(guard, callId, kioskId, nonce);
+      return refuse({
+        code: 'kiosk_offline',
+        message: 'the kiosk is not connected: nothing opened',
+      });
+    }
+
+    this.#record('call open', () => this.#store.recordCallOpen(callId));
+    this.#toGuard(guard, { type: 'open-sent', callId });
+  }
+
+  // The router audited the open before it was sent; the log must not read as if the gate opened.
+  #openUndelivered(guard: string, callId: string, kioskId: string, nonce: string): void {
+    log.warn({ callId, kioskId }, 'open: kiosk is not connected');
+    this.#record('audit', () =>
+      this.#store.appendAudit({
+        at: this.#now(),
+        action: 'call.open_undelivered',
+        actor: `guard:${guard}`,
+        detail: { callId, kioskId, nonce },
+      }),
+    );
   }
 
   /** The answered call `callId` when it is this kiosk's; otherwise why not. */
@@ -252,6 +341,7 @@ export class CallService {
           kioskId,
           kioskName,
           ringEndsAt: event.ringEndsAt,
+          context: info?.context ?? null,
         });
         return;
       case 'ring-stopped':
@@ -263,21 +353,7 @@ export class CallService {
         });
         return;
       case 'answered':
-        this.#toKiosk(kioskId, {
-          type: 'answered',
-          callId,
-          guard: event.guard,
-          endsAt: event.endsAt,
-        });
-        this.#toGuard(event.guard, {
-          type: 'answered',
-          callId,
-          kioskId,
-          kioskName,
-          endsAt: event.endsAt,
-        });
-        this.#broadcastQueue();
-        return;
+        return this.#answered(event, kioskName, info?.context ?? null);
       case 'missed':
         this.#toKiosk(kioskId, { type: 'missed', callId });
         for (const guard of info?.ringGroup ?? []) {
@@ -292,12 +368,49 @@ export class CallService {
         this.#toKiosk(kioskId, { type: 'denied', callId });
         return;
       case 'ended':
+        this.#record('call end', () => this.#store.recordCallEnd(callId, event.at, event.reason));
         this.#toKiosk(kioskId, { type: 'ended', callId, reason: event.reason });
         if (event.guard)
           this.#toGuard(event.guard, { type: 'ended', callId, reason: event.reason });
         this.#calls.delete(kioskId);
         this.#broadcastQueue();
         return;
+    }
+  }
+
+  /** Both ends get their own fresh TURN credentials; the guard also gets the kiosk's context. */
+  #answered(
+    event: Extract<CallEvent, { type: 'answered' }>,
+    kioskName: string,
+    context: CallContext | null,
+  ): void {
+    const { callId, kioskId, guard, endsAt } = event;
+    const now = this.#now();
+    this.#record('call answer', () => this.#store.recordCallAnswer(callId, guard, now));
+
+    const kioskMedia = mediaConfigFor(this.#ice, `kiosk-${kioskId}`, now);
+    this.#toKiosk(kioskId, { type: 'answered', callId, guard, endsAt, media: kioskMedia });
+
+    const guardLabel = `guard-${this.#guards.onlineGuard(guard)?.id ?? guard}`;
+    const guardMedia = mediaConfigFor(this.#ice, guardLabel, now);
+    this.#toGuard(guard, {
+      type: 'answered',
+      callId,
+      kioskId,
+      kioskName,
+      endsAt,
+      context,
+      media: guardMedia,
+    });
+    this.#broadcastQueue();
+  }
+
+  /** History is a record, not a step of the call: a failed write is logged and the call goes on. */
+  #record(what: string, write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      log.error({ err: error }, `history: ${what} failed`);
     }
   }
 

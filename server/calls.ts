@@ -7,6 +7,7 @@
  * guard who does not hold the call, is refused with a code and changes nothing.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { CallRefusalCode } from '../app/contract/intercom-protocol.js';
 import { moduleLogger } from '../app/core/log.js';
 import type { AuditEntry } from '../app/core/ports.js';
 
@@ -14,18 +15,6 @@ const log = moduleLogger('calls');
 
 /** How many ended calls are remembered, so a late message gets `call_ended`, not `call_not_found`. */
 const endedCallsKept = 1_000;
-
-/** Why a message about a call was refused. */
-export type CallRefusalCode =
-  | 'call_not_found'
-  | 'call_ended'
-  | 'wrong_kiosk'
-  | 'not_in_ring_group'
-  | 'already_answered'
-  | 'not_call_holder'
-  | 'not_answered'
-  | 'kiosk_busy'
-  | 'no_guards';
 
 /** A refused message: nothing changed. */
 export interface CallRefusal {

@@ -1,8 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { generateSiteKeys } from '../app/core/passes.js';
 import { readyLine, startCliProcess, type CliProcess } from '../test/support/cli-process.js';
+import { textMatching } from './testing/matchers.js';
 
 const cliSource = resolve(import.meta.dirname, 'cli.ts');
 
@@ -102,5 +104,48 @@ describe('intercom command line', () => {
 
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toMatch(/sessionHours:/);
+  });
+
+  it('signs passes with the site key named relative to the configuration file’s folder', async () => {
+    const keys = await generateSiteKeys();
+    await mkdir(join(folder, 'conf', 'keys'), { recursive: true });
+    await writeFile(join(folder, 'conf', 'keys', 'site.jwk.json'), JSON.stringify(keys.privateJwk));
+    const passes = { site: 'riverside', privateKeyFile: 'keys/site.jwk.json' };
+    await writeFile(
+      join(folder, 'conf', 'server.json'),
+      JSON.stringify({ port: 0, dataDir: 'data', passes }),
+    );
+    const config = ['--config', join('conf', 'server.json')];
+    expect(await runCli(['admin', 'create', 'chief', ...config], 'chief password 1\n').exited).toBe(
+      0,
+    );
+
+    const url = await serverUrl(runCli(config));
+    const login = await fetch(`${url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'chief', password: 'chief password 1' }),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const issued = await fetch(`${url}/api/passes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ visitorName: 'Li', hostUnit: '1-101' }),
+    });
+
+    expect(issued.status).toBe(201);
+    expect(await issued.json()).toMatchObject({ token: textMatching(/^ey/) });
+  });
+
+  it('refuses to start when the pass key file cannot be read, naming it', async () => {
+    const passes = { site: 'riverside', privateKeyFile: 'nowhere.jwk.json' };
+    await writeFile(join(folder, 'passes.json'), JSON.stringify({ port: 0, passes }));
+
+    const run = runCli(['--config', 'passes.json']);
+
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toMatch(
+      /config_invalid: passes\.privateKeyFile: cannot read .*nowhere\.jwk\.json/,
+    );
   });
 });

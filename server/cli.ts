@@ -27,26 +27,38 @@ interface CreateOptions {
   force?: boolean;
 }
 
-/** The configuration and the store file it names. */
-function readConfig(file: string | undefined): { config: ServerConfig; storeFile: string } {
-  const config = file ? loadServerConfigFile(file) : parseServerConfig({});
-  const base = file ? dirname(resolve(file)) : process.cwd();
-
-  return { config, storeFile: join(resolve(base, config.dataDir), 'intercom.db') };
+interface ConfigFile {
+  config: ServerConfig;
+  /** The config file's folder: relative paths in it (dataDir, the pass key) start here. */
+  baseDir: string;
+  storeFile: string;
 }
 
-function openStoreFor(file: string | undefined): { config: ServerConfig; store: ServerStore } {
-  const { config, storeFile } = readConfig(file);
-  return { config, store: openServerStore({ file: storeFile, key: config.storeKey }) };
+/** The configuration and the store file it names. */
+function readConfig(file: string | undefined): ConfigFile {
+  const config = file ? loadServerConfigFile(file) : parseServerConfig({});
+  const baseDir = file ? dirname(resolve(file)) : process.cwd();
+
+  return { config, baseDir, storeFile: join(resolve(baseDir, config.dataDir), 'intercom.db') };
+}
+
+function openStoreFor(file: string | undefined): Omit<ConfigFile, 'storeFile'> & {
+  store: ServerStore;
+} {
+  const { config, baseDir, storeFile } = readConfig(file);
+  return { config, baseDir, store: openServerStore({ file: storeFile, key: config.storeKey }) };
 }
 
 async function serve(options: GlobalOptions): Promise<void> {
-  const { config, store } = openStoreFor(options.config);
+  const { config, baseDir, store } = openStoreFor(options.config);
   if (!store.hasAdmin()) {
     process.stderr.write('No admin account yet: create one with `admin create NAME`.\n');
   }
 
-  const server = await startServer({ store, config });
+  const server = await startServer({ store, config, baseDir }).catch((error: unknown) => {
+    store.close();
+    throw error;
+  });
   process.stdout.write(`INTERCOM_URL=${server.url}\n`);
   closeOnSignals(log, [() => server.close(), () => store.close()]);
 }

@@ -5,13 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { loadServerConfigFile, parseServerConfig } from './config.js';
 
 describe('server configuration', () => {
-  it('defaults to loopback, 12 hour sessions and a 5 s hello', () => {
+  it('defaults to loopback, 12 hour sessions, a 5 s hello and room for a call with a photo', () => {
     const config = parseServerConfig({});
 
     expect(config.host).toBe('127.0.0.1');
     expect(config.sessionHours).toBe(12);
     expect(config.kiosks.helloSeconds).toBe(5);
-    expect(config.kiosks.maxMessageBytes).toBe(64 * 1024);
+    expect(config.kiosks.maxMessageBytes).toBe(128 * 1024);
   });
 
   it('names every wrong field in one error', () => {
@@ -27,6 +27,49 @@ describe('server configuration', () => {
     expect(() => parseServerConfig({ ice: { turnUrls: ['turn:turn.example.org'] } })).toThrow(
       /ice\.turnSecret: TURN urls are set/,
     );
+  });
+
+  it('defaults to a 30 s ring, 3 minute calls warned 10 s before the end, and any ICE route', () => {
+    const config = parseServerConfig({});
+
+    expect(config.calls).toEqual({
+      ringTimeoutSeconds: 30,
+      maxCallSeconds: 180,
+      warnBeforeEndSeconds: 10,
+    });
+    expect(config.ice.transportPolicy).toBe('all');
+    expect(config.passes).toBeUndefined();
+  });
+
+  it('refuses a warning that would come after the call already ended', () => {
+    expect(() =>
+      parseServerConfig({ calls: { maxCallSeconds: 60, warnBeforeEndSeconds: 60 } }),
+    ).toThrow(/calls\.warnBeforeEndSeconds: the warning must come before/);
+  });
+
+  it('asks for TURN urls when every call must go through a relay', () => {
+    expect(() => parseServerConfig({ ice: { transportPolicy: 'relay' } })).toThrow(
+      /ice\.transportPolicy: relay sends every packet through TURN/,
+    );
+    expect(
+      parseServerConfig({
+        ice: {
+          transportPolicy: 'relay',
+          turnUrls: ['turn:127.0.0.1:3478'],
+          turnSecret: 'sixteen chars or more',
+        },
+      }).ice.transportPolicy,
+    ).toBe('relay');
+  });
+
+  it('needs a site and key file for pass issuing and defaults its gates to the demo kiosk’s', () => {
+    expect(() => parseServerConfig({ passes: { site: 'riverside' } })).toThrow(
+      /passes\.privateKeyFile/,
+    );
+    expect(
+      parseServerConfig({ passes: { site: 'riverside', privateKeyFile: 'keys/site.jwk.json' } })
+        .passes,
+    ).toEqual({ site: 'riverside', privateKeyFile: 'keys/site.jwk.json', gates: ['main-gate'] });
   });
 
   it('says which file is unreadable or not JSON', async () => {

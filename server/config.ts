@@ -19,13 +19,16 @@ const KiosksSchema = z.strictObject({
   helloSeconds: z.number().min(0.1).max(60).default(5),
   /** The server pings every kiosk this often; a kiosk that misses two pings is offline. */
   heartbeatSeconds: z.number().min(0.1).max(300).default(15),
-  /** Messages above this are answered with an error and not parsed. */
+  /**
+   * Messages above this are answered with an error and not parsed. A kiosk's `call` carries a
+   * snapshot photo of up to 96 KiB of base64, so the default leaves room for it.
+   */
   maxMessageBytes: z
     .number()
     .int()
     .min(1024)
     .max(1024 * 1024)
-    .default(64 * 1024),
+    .default(128 * 1024),
   /** Bad messages a connection may send before it is closed. */
   maxBadMessages: z.number().int().min(1).max(1000).default(10),
 });
@@ -41,6 +44,34 @@ const IceSchema = z.strictObject({
   turnSecret: z.string().min(16).optional(),
   /** Lifetime of handed-out TURN credentials; short, since a credential cannot be revoked. */
   turnTtlSeconds: z.number().int().min(60).max(86_400).default(600),
+  /** `relay` sends every packet of a call through TURN, for sites whose firewall allows no more. */
+  transportPolicy: z.enum(['all', 'relay']).default('all'),
+});
+
+const CallsSchema = z.strictObject({
+  /** A call nobody answers within this becomes a missed call. */
+  ringTimeoutSeconds: z.number().min(0.1).max(600).default(30),
+  /** An answered call ends after this, so a forgotten call does not hold the kiosk. */
+  maxCallSeconds: z.number().min(1).max(3600).default(180),
+  /** Kiosk and guard are warned this long before the maximum call time ends the call. */
+  warnBeforeEndSeconds: z.number().min(0).max(600).default(10),
+});
+
+const gateIdSchema = z.string().min(1).max(128);
+
+const PassesSchema = z.strictObject({
+  /** The site id passes name; it must equal `site` in the kiosks' configuration. */
+  site: z.string().min(1).max(128),
+  /**
+   * The site's Ed25519 private JWK (`kiosk pass keygen`); a relative path is taken from the
+   * config file's folder. Anyone who can read it can sign passes for the whole site.
+   */
+  privateKeyFile: z.string().min(1),
+  /**
+   * Gates a pass opens when the guard names none; each must be a kiosk's `gate`. The default is
+   * the demo kiosk's gate.
+   */
+  gates: z.array(gateIdSchema).min(1).max(32).default(['main-gate']),
 });
 
 export const ServerConfigSchema = z
@@ -66,6 +97,9 @@ export const ServerConfigSchema = z
     loginThrottle: LoginThrottleSchema.prefault({}),
     kiosks: KiosksSchema.prefault({}),
     ice: IceSchema.prefault({}),
+    calls: CallsSchema.prefault({}),
+    /** Pass issuing from the console; without it, issuing answers `not_configured`. */
+    passes: PassesSchema.optional(),
   })
   .superRefine((config, ctx) => {
     if (config.ice.turnUrls.length > 0 && !config.ice.turnSecret) {
@@ -73,6 +107,20 @@ export const ServerConfigSchema = z
         code: 'custom',
         path: ['ice', 'turnSecret'],
         message: 'TURN urls are set, so the shared secret of the TURN server is needed',
+      });
+    }
+    if (config.ice.transportPolicy === 'relay' && config.ice.turnUrls.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ice', 'transportPolicy'],
+        message: 'relay sends every packet through TURN, so TURN urls are needed',
+      });
+    }
+    if (config.calls.warnBeforeEndSeconds >= config.calls.maxCallSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['calls', 'warnBeforeEndSeconds'],
+        message: 'the warning must come before the maximum call time ends the call',
       });
     }
   });

@@ -82,6 +82,12 @@ export class GuardChannel extends EventEmitter<GuardChannelEvents> {
     return this.#byGuard.has(guardName);
   }
 
+  /** The account of a guard with an open console. */
+  onlineGuard(guardName: string): Guard | undefined {
+    const connections = this.#byGuard.get(guardName);
+    return connections && [...connections][0]?.guard;
+  }
+
   /** Names of the guards with an open console. */
   onlineGuards(): string[] {
     return [...this.#byGuard.keys()];

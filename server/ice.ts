@@ -5,14 +5,10 @@
  * back to us and a leaked credential stops working at its expiry.
  */
 import { createHmac } from 'node:crypto';
+import type { IceServer, MediaConfig } from '../app/contract/intercom-protocol.js';
 import type { ServerConfig } from './config.js';
 
-/** One entry of RTCConfiguration.iceServers. */
-export interface IceServer {
-  urls: string[];
-  username?: string;
-  credential?: string;
-}
+export type { IceServer };
 
 /** A TURN username and password valid until `expiresAt` (epoch seconds). */
 export interface TurnCredentials {
@@ -51,4 +47,13 @@ export function iceServersFor(ice: ServerConfig['ice'], label: string, nowMs: nu
     servers.push({ urls: ice.turnUrls, username, credential });
   }
   return servers;
+}
+
+/** One participant's WebRTC settings for a call: fresh TURN credentials and the site's policy. */
+export function mediaConfigFor(
+  ice: ServerConfig['ice'],
+  label: string,
+  nowMs: number,
+): MediaConfig {
+  return { iceServers: iceServersFor(ice, label, nowMs), iceTransportPolicy: ice.transportPolicy };
 }

@@ -169,7 +169,7 @@ describe('kiosk control channel', () => {
       'not json',
       JSON.stringify({ type: 'dance' }),
       JSON.stringify({ type: 'ping', id: -1 }),
-      'x'.repeat(64 * 1024 + 1),
+      'x'.repeat(128 * 1024 + 1),
     ];
     for (const message of bad) {
       kiosk.socket.send(message);

@@ -26,6 +26,8 @@ export interface OnlineKiosk {
   kiosk: KioskRecord;
   remote: string;
   connectedAt: number;
+  /** Its last message or heartbeat answer. */
+  lastSeenAt: number;
   version: string | undefined;
 }
 
@@ -87,6 +89,7 @@ export class KioskChannel extends EventEmitter<KioskChannelEvents> {
     socket.on('message', (data, isBinary) => this.#receiveSafely(connection, data, isBinary));
     socket.on('pong', () => {
       connection.missedPings = 0;
+      this.#seen(connection);
     });
     socket.on('close', (code, reason) => this.#closed(connection, code, reason.toString()));
     socket.on('error', (error) => log.warn({ err: error, remote }, 'socket: error'));
@@ -150,6 +153,7 @@ export class KioskChannel extends EventEmitter<KioskChannelEvents> {
     if (parsed instanceof KioskError) return this.#bad(connection, parsed);
 
     if (!connection.online) return this.#hello(connection, parsed);
+    this.#seen(connection);
     if (parsed.type === 'hello') {
       return this.#bad(connection, new KioskError('bad_payload', 'hello was already accepted'));
     }
@@ -187,7 +191,14 @@ export class KioskChannel extends EventEmitter<KioskChannelEvents> {
       previous.socket.close(kioskCloseCodes.replaced, 'replaced by a new connection');
     }
 
-    connection.online = { kiosk, remote: connection.remote, connectedAt: this.#now(), version };
+    const now = this.#now();
+    connection.online = {
+      kiosk,
+      remote: connection.remote,
+      connectedAt: now,
+      lastSeenAt: now,
+      version,
+    };
     this.#online.set(kiosk.id, connection);
     sendTo(connection, {
       type: 'welcome',
@@ -220,6 +231,10 @@ export class KioskChannel extends EventEmitter<KioskChannelEvents> {
       this.#goOffline(connection, 'too many bad messages');
       connection.socket.close(kioskCloseCodes.abuse, 'bad_payload: too many bad messages');
     }
+  }
+
+  #seen(connection: Connection): void {
+    if (connection.online) connection.online.lastSeenAt = this.#now();
   }
 
   #helloTimedOut(connection: Connection): void {

@@ -1,6 +1,6 @@
 /**
- * The intercom server's embedded store: guards, their sessions, kiosks, ring groups and the audit
- * log in one SQLite file. Every write is synced before it returns (WAL, synchronous FULL), so an
+ * The intercom server's embedded store: guards, their sessions, kiosks, ring groups, call history
+ * and the audit log in one SQLite file. Every write is synced before it returns (WAL, synchronous FULL), so an
  * enrolment or an audit line survives a power cut. The schema is a list of migrations run by the
  * kiosk's own helper, which takes any list and keeps the version in PRAGMA user_version.
  */
@@ -11,6 +11,7 @@ import { KioskError } from '../app/common/errors.js';
 import { moduleLogger } from '../app/core/log.js';
 import { migrate, type Migration } from '../app/core/migrations.js';
 import { asStoreError, guarded, openEncryptedDatabase } from '../app/core/store.js';
+import type { CallEndReason } from './calls.js';
 
 const log = moduleLogger('server-store');
 
@@ -67,6 +68,29 @@ export const serverMigrations: readonly Migration[] = [
       CREATE INDEX audit_by_time ON audit (at);
     `,
   },
+  {
+    version: 2,
+    name: 'call history, kiosks last seen',
+    sql: `
+      CREATE TABLE calls (
+        id TEXT PRIMARY KEY,
+        kiosk_id TEXT NOT NULL,
+        ring_started_at INTEGER NOT NULL,
+        answered_at INTEGER,
+        guard TEXT,
+        ended_at INTEGER,
+        end_reason TEXT,
+        opened INTEGER NOT NULL DEFAULT 0,
+        outcome TEXT NOT NULL
+          CHECK (outcome IN ('live', 'opened', 'denied', 'missed', 'cancelled', 'ended'))
+      ) STRICT;
+      CREATE INDEX calls_by_ring_start ON calls (ring_started_at);
+      CREATE INDEX calls_live ON calls (outcome) WHERE outcome = 'live';
+
+      ALTER TABLE kiosks ADD COLUMN last_seen_at INTEGER;
+      ALTER TABLE kiosks ADD COLUMN version TEXT;
+    `,
+  },
 ];
 
 /** Where the store lives; `key` encrypts it when given (see ServerConfig.storeKey). */
@@ -83,6 +107,11 @@ export interface Guard {
   name: string;
   role: Role;
   disabled: boolean;
+}
+
+/** A guard account as admins list it: with when it was created. */
+export interface GuardAccount extends Guard {
+  createdAt: number;
 }
 
 /** An enrolled kiosk. */
@@ -108,12 +137,81 @@ export interface ServerAuditEntry {
   detail: Record<string, unknown>;
 }
 
+/** How a call turned out; `live` until it ends. */
+export type CallOutcome = 'opened' | 'denied' | 'missed' | 'cancelled' | 'ended' | 'live';
+
+/** One call of the history, as `GET /api/calls` lists it. */
+export interface CallHistoryEntry {
+  callId: string;
+  kioskId: string;
+  kioskName: string;
+  ringStartedAt: number;
+  answeredAt: number | null;
+  endedAt: number | null;
+  guard: string | null;
+  outcome: CallOutcome;
+  endReason: CallEndReason | null;
+}
+
+/** An enrolled kiosk with what the server last saw of it. */
+export interface KioskStatus extends KioskRecord {
+  /** When its connection last ended, or null if it never connected. */
+  lastSeenAt: number | null;
+  /** The software version it reported at its last hello. */
+  version: string | null;
+}
+
+/** When a kiosk was last seen; `version` undefined keeps the stored one. */
+export interface KioskSighting {
+  kioskId: string;
+  at: number;
+  version?: string | null;
+}
+
+/** Who is reading the history: an admin sees every call, a guard those of their ring groups. */
+export type CallViewer = { all: true } | { guardId: number; guardName: string };
+
+/** The longest a call can last, used to date calls the server lost track of when it stopped. */
+export interface CallLimits {
+  ringTimeoutMs: number;
+  maxCallMs: number;
+}
+
+/**
+ * How a call turned out. An open wins over anything that came after it; an unanswered call that
+ * the visitor did not cancel is missed, however it ended, since nobody spoke to the visitor.
+ */
+export function callOutcome(call: {
+  answered: boolean;
+  opened: boolean;
+  reason: CallEndReason;
+}): Exclude<CallOutcome, 'live'> {
+  if (call.opened) return 'opened';
+  if (!call.answered) return call.reason === 'cancelled' ? 'cancelled' : 'missed';
+
+  return call.reason === 'denied' ? 'denied' : 'ended';
+}
+
+interface CallRow {
+  id: string;
+  kiosk_id: string;
+  kiosk_name: string | null;
+  ring_started_at: number;
+  answered_at: number | null;
+  guard: string | null;
+  ended_at: number | null;
+  end_reason: CallEndReason | null;
+  opened: number;
+  outcome: CallOutcome;
+}
+
 interface GuardRow {
   id: number;
   name: string;
   role: Role;
   disabled: number;
   password_hash: string;
+  created_at: number;
 }
 
 interface KioskRow {
@@ -122,6 +220,8 @@ interface KioskRow {
   revoked: number;
   ring_group: string | null;
   secret_hash: string;
+  last_seen_at: number | null;
+  version: string | null;
 }
 
 /** Opens (creating or migrating as needed) the server's store. */
@@ -202,12 +302,12 @@ export class ServerStore {
   }
 
   /** Every guard account, by name. */
-  listGuards(): Guard[] {
+  listGuards(): GuardAccount[] {
     const rows = guarded('list guards', () =>
       this.#db.prepare('SELECT * FROM guards ORDER BY name').all(),
     ) as GuardRow[];
 
-    return rows.map(toGuard);
+    return rows.map((row) => ({ ...toGuard(row), createdAt: row.created_at }));
   }
 
   /** True when at least one enabled admin exists. */
@@ -362,6 +462,127 @@ export class ServerStore {
     return rows.map(toKiosk);
   }
 
+  /** Every enrolled kiosk with when it was last seen, by id. */
+  listKioskStatus(): KioskStatus[] {
+    const rows = guarded('list kiosks', () =>
+      this.#db.prepare('SELECT * FROM kiosks ORDER BY id').all(),
+    ) as KioskRow[];
+
+    return rows.map((row) => ({
+      ...toKiosk(row),
+      lastSeenAt: row.last_seen_at,
+      version: row.version,
+    }));
+  }
+
+  /** Records when kiosks were last seen, all in one transaction (one sync for many kiosks). */
+  recordKiosksSeen(sightings: readonly KioskSighting[]): void {
+    if (sightings.length === 0) return;
+
+    const update = this.#db.prepare(
+      'UPDATE kiosks SET last_seen_at = ?, version = coalesce(?, version) WHERE id = ?',
+    );
+    const record = this.#db.transaction(() => {
+      for (const seen of sightings) update.run(seen.at, seen.version ?? null, seen.kioskId);
+    });
+    guarded('record kiosks seen', () => record.immediate());
+  }
+
+  /** Starts a call's history row; it stays `live` until `recordCallEnd`. */
+  recordCallStart(call: { callId: string; kioskId: string; ringStartedAt: number }): void {
+    guarded('record call start', () =>
+      this.#db
+        .prepare(
+          `INSERT INTO calls (id, kiosk_id, ring_started_at, outcome) VALUES (?, ?, ?, 'live')`,
+        )
+        .run(call.callId, call.kioskId, call.ringStartedAt),
+    );
+  }
+
+  /** Records which guard took a call, and when. */
+  recordCallAnswer(callId: string, guard: string, at: number): void {
+    guarded('record call answer', () =>
+      this.#db
+        .prepare('UPDATE calls SET guard = ?, answered_at = ? WHERE id = ?')
+        .run(guard, at, callId),
+    );
+  }
+
+  /** Records that an open command went to the kiosk during the call. */
+  recordCallOpen(callId: string): void {
+    guarded('record call open', () =>
+      this.#db.prepare('UPDATE calls SET opened = 1 WHERE id = ?').run(callId),
+    );
+  }
+
+  /** Ends a live call's row with its reason; the outcome follows from `callOutcome`. */
+  recordCallEnd(callId: string, endedAt: number, reason: CallEndReason): void {
+    const end = this.#db.transaction(() => {
+      const row = this.#db
+        .prepare(`SELECT * FROM calls WHERE id = ? AND outcome = 'live'`)
+        .get(callId) as CallRow | undefined;
+      if (row) this.#endRow(row, endedAt, reason);
+    });
+    guarded('record call end', () => end.immediate());
+  }
+
+  /**
+   * Ends every call still live, e.g. those of a server that stopped without ending them. The
+   * kiosks' connections ended with the server, so the reason is `kiosk_left`; a call is dated at
+   * the latest it could have ended (ring timeout or maximum call time), never after `now`.
+   */
+  closeLiveCalls(now: number, limits: CallLimits): number {
+    const close = this.#db.transaction(() => {
+      const rows = this.#db
+        .prepare(`SELECT * FROM calls WHERE outcome = 'live'`)
+        .all() as CallRow[];
+      for (const row of rows) {
+        const latest =
+          row.answered_at === null
+            ? row.ring_started_at + limits.ringTimeoutMs
+            : row.answered_at + limits.maxCallMs;
+        this.#endRow(row, Math.min(now, latest), 'kiosk_left');
+      }
+      return rows.length;
+    });
+    return guarded('close live calls', () => close.immediate());
+  }
+
+  /** The newest `limit` calls the viewer may see, newest first. */
+  listCalls(viewer: CallViewer, limit: number): CallHistoryEntry[] {
+    const all = 'all' in viewer;
+    const rows = guarded('list calls', () =>
+      this.#db
+        .prepare(
+          `SELECT c.*, k.name AS kiosk_name FROM calls c LEFT JOIN kiosks k ON k.id = c.kiosk_id
+           WHERE @all = 1 OR c.guard = @guardName OR EXISTS (
+             SELECT 1 FROM ring_group_members m
+             WHERE m.group_id = k.ring_group AND m.guard_id = @guardId
+           )
+           ORDER BY c.ring_started_at DESC, c.rowid DESC LIMIT @limit`,
+        )
+        .all({
+          all: all ? 1 : 0,
+          guardId: all ? null : viewer.guardId,
+          guardName: all ? null : viewer.guardName,
+          limit,
+        }),
+    ) as CallRow[];
+
+    return rows.map(toCallEntry);
+  }
+
+  #endRow(row: CallRow, endedAt: number, reason: CallEndReason): void {
+    const outcome = callOutcome({
+      answered: row.answered_at !== null,
+      opened: row.opened !== 0,
+      reason,
+    });
+    this.#db
+      .prepare('UPDATE calls SET ended_at = ?, end_reason = ?, outcome = ? WHERE id = ?')
+      .run(endedAt, reason, outcome, row.id);
+  }
+
   /** Appends one audit line. */
   appendAudit(entry: ServerAuditEntry): void {
     guarded('append audit', () =>
@@ -402,6 +623,20 @@ function toGuard(row: GuardRow): Guard {
 
 function toKiosk(row: KioskRow): KioskRecord {
   return { id: row.id, name: row.name, revoked: row.revoked !== 0, ringGroup: row.ring_group };
+}
+
+function toCallEntry(row: CallRow): CallHistoryEntry {
+  return {
+    callId: row.id,
+    kioskId: row.kiosk_id,
+    kioskName: row.kiosk_name ?? row.kiosk_id,
+    ringStartedAt: row.ring_started_at,
+    answeredAt: row.answered_at,
+    endedAt: row.ended_at,
+    guard: row.guard,
+    outcome: row.outcome,
+    endReason: row.end_reason,
+  };
 }
 
 function isConstraint(cause: unknown, kind: 'UNIQUE' | 'PRIMARYKEY' | 'FOREIGNKEY'): boolean {

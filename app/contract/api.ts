@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ErrorCode } from '../common/errors.js';
+import { MediaConfigSchema, SignalSchema, callEndReasons } from './intercom-protocol.js';
 
 export const locales = ['zh-CN', 'en'] as const;
 export const LocaleSchema = z.enum(locales);
@@ -24,7 +25,24 @@ export const refusalReasons = [
 export const RefusalReasonSchema = z.enum(refusalReasons);
 export type RefusalReason = z.infer<typeof RefusalReasonSchema>;
 
-export const screens = ['idle', 'privacy', 'scanning', 'verifying', 'accepted', 'refused'] as const;
+export const screens = [
+  'idle',
+  'privacy',
+  'scanning',
+  'verifying',
+  'accepted',
+  'refused',
+  /** The guards are being rung; the visitor may cancel. */
+  'calling',
+  /** A guard answered: two-way audio and video. */
+  'inCall',
+  /** The guard opened the gate during the call. */
+  'callOpened',
+  /** Nobody answered in time: the fallback (e.g. a phone number) is shown. */
+  'callMissed',
+  /** The call ended without an opening (hung up, denied, time limit, connection lost). */
+  'callEnded',
+] as const;
 export type Screen = (typeof screens)[number];
 
 /** Longest scanned text the core accepts: QR version 40 holds under 3 KB, so 8 KB is generous. */
@@ -51,6 +69,13 @@ export const PhotoSchema = z.strictObject({
     .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'),
 });
 export type Photo = z.infer<typeof PhotoSchema>;
+
+/** WebRTC signalling between the renderer and the guard, carried by the core. */
+export const CallSignalSchema = z.strictObject({
+  callId: z.string().min(1).max(128),
+  signal: SignalSchema,
+});
+export type CallSignal = z.infer<typeof CallSignalSchema>;
 
 /** What the screen shows: a projection of the core's state, never a source of decisions. */
 export const KioskViewSchema = z.strictObject({
@@ -80,6 +105,30 @@ export const KioskViewSchema = z.strictObject({
   gateAvailable: z.boolean(),
   /** Epoch ms when the current screen gives up and returns to idle, for a visible countdown. */
   screenTimeoutAt: z.number().nullable(),
+  /** The call to the guards, from the button press until its end screen is left. */
+  call: z
+    .strictObject({
+      /** Null until the server has accepted the call and named it. */
+      callId: z.string().nullable(),
+      /** The guard who answered, once one has. */
+      guard: z.string().nullable(),
+      /** Epoch ms when ringing gives up (missed call). */
+      ringEndsAt: z.number().nullable(),
+      /** Epoch ms when the maximum call time ends an answered call. */
+      endsAt: z.number().nullable(),
+      /** The call ends within seconds (maximum call time): the screen warns. */
+      endingSoon: z.boolean(),
+      endReason: z.enum(callEndReasons).nullable(),
+      /** ICE settings for the renderer's peer connection, present once a guard answered. */
+      media: MediaConfigSchema.nullable(),
+    })
+    .nullable(),
+  /** The call button works now: an intercom server is configured and connected. */
+  callAvailable: z.boolean(),
+  /** What to tell a visitor when no guard answers or the intercom is down (e.g. a phone number). */
+  callFallback: z.string(),
+  /** KeyboardEvent.code of a call button that types a key, or null when none is configured. */
+  callKey: z.string().nullable(),
 });
 export type KioskView = z.infer<typeof KioskViewSchema>;
 
@@ -95,6 +144,24 @@ export const commands = {
   'visitor:setLocale': { input: z.strictObject({ locale: LocaleSchema }), output: z.void() },
   'scan:report': { input: ScanReportSchema, output: z.void() },
   'photo:submit': { input: PhotoSchema, output: z.void() },
+  /** The visitor asked for a guard: the on-screen button or a call button that types a key. */
+  'visitor:call': {
+    input: z.strictObject({ source: z.enum(['screen', 'keyboard']) }),
+    output: z.void(),
+  },
+  /** Cancels a ringing call or hangs up an answered one. */
+  'visitor:hangUp': { input: empty, output: z.void() },
+  /** WebRTC signalling from the renderer's peer connection, for the guard holding the call. */
+  'call:signal': { input: CallSignalSchema, output: z.void() },
+  /** The renderer's peer connection changed state; the core logs it for diagnostics. */
+  'call:media': {
+    input: z.strictObject({
+      callId: z.string().max(128),
+      iceConnectionState: z.string().max(32),
+      connectionState: z.string().max(32),
+    }),
+    output: z.void(),
+  },
 } as const;
 
 export type CommandName = keyof typeof commands;
@@ -104,6 +171,8 @@ export type CommandOutput<C extends CommandName> = z.infer<(typeof commands)[C][
 /** Every event the core pushes to the renderer. */
 export const events = {
   'view:changed': KioskViewSchema,
+  /** Signalling from the guard for the renderer's peer connection. */
+  'call:signal': CallSignalSchema,
 } as const;
 
 export type EventName = keyof typeof events;

@@ -54,8 +54,51 @@ export const callRefusalCodes = [
   'not_answered',
   'kiosk_busy',
   'no_guards',
+  /** The kiosk is not connected, so an open could not reach it: nothing opened. */
+  'kiosk_offline',
 ] as const;
 export type CallRefusalCode = (typeof callRefusalCodes)[number];
+
+/** One entry of RTCConfiguration.iceServers, TURN credentials included when configured. */
+export const IceServerSchema = z.strictObject({
+  urls: z.array(z.string().max(512)).min(1).max(16),
+  username: z.string().max(256).optional(),
+  credential: z.string().max(256).optional(),
+});
+export type IceServer = z.infer<typeof IceServerSchema>;
+
+/**
+ * How both ends of a call set up WebRTC: the ICE servers (fresh TURN credentials per call) and the
+ * transport policy (`relay` forces every packet through TURN, for sites whose firewall allows
+ * nothing else).
+ */
+export const MediaConfigSchema = z.strictObject({
+  iceServers: z.array(IceServerSchema).max(8),
+  iceTransportPolicy: z.enum(['all', 'relay']),
+});
+export type MediaConfig = z.infer<typeof MediaConfigSchema>;
+
+/** What the kiosk knows about the visitor when they call, shown to the guard beside the video. */
+export const CallContextSchema = z.strictObject({
+  /** The last code scanned in this visit and what the kiosk made of it, if one was scanned. */
+  scan: z
+    .strictObject({
+      verdict: z.enum(['accepted', 'refused']),
+      /** The refusal reason's code (e.g. `expired`), null when accepted. */
+      reason: z.string().max(32).nullable(),
+      maskedName: z.string().max(64).nullable(),
+      /** Where the visitor is going, as far as the kiosk knows (a pass's host unit). */
+      destination: z.string().max(128).nullable(),
+    })
+    .nullable(),
+  /** A small JPEG snapshot of the visitor, base64; the live video is what the guard relies on. */
+  photoJpegBase64: z
+    .string()
+    .max(96 * 1024)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')
+    .nullable(),
+});
+export type CallContext = z.infer<typeof CallContextSchema>;
 
 /** Why a call ended, as kiosks and guards are told. */
 export const callEndReasons = [
@@ -101,7 +144,7 @@ export const KioskMessageSchema = z.discriminatedUnion('type', [
   /** An application-level round trip, answered by `pong` with the same id. */
   z.strictObject({ type: z.literal('ping'), id: z.number().int().nonnegative() }),
   /** The visitor pressed the call button: ring the kiosk's ring group. */
-  z.strictObject({ type: z.literal('call') }),
+  z.strictObject({ type: z.literal('call'), context: CallContextSchema.optional() }),
   /** The visitor gave up while it rang (or during the call). */
   z.strictObject({ type: z.literal('cancel'), callId: CallIdSchema }),
   /** The kiosk ends an answered call. */
@@ -128,6 +171,8 @@ export const ServerToKioskMessageSchema = z.discriminatedUnion('type', [
     callId: CallIdSchema,
     guard: z.string(),
     endsAt: z.number(),
+    /** The kiosk offers the media; these are its ICE settings for this call. */
+    media: MediaConfigSchema,
   }),
   /** Nobody answered in time: show the fallback. `ended` follows. */
   z.strictObject({ type: z.literal('missed'), callId: CallIdSchema }),
@@ -194,6 +239,7 @@ export const ServerToGuardMessageSchema = z.discriminatedUnion('type', [
     kioskId: KioskIdSchema,
     kioskName: z.string(),
     ringEndsAt: z.number(),
+    context: CallContextSchema.nullable(),
   }),
   /** This guard's ringing stopped; `answeredBy` names the guard who took the call, if one did. */
   z.strictObject({
@@ -209,6 +255,9 @@ export const ServerToGuardMessageSchema = z.discriminatedUnion('type', [
     kioskId: KioskIdSchema,
     kioskName: z.string(),
     endsAt: z.number(),
+    context: CallContextSchema.nullable(),
+    /** The guard answers the kiosk's offer; these are the guard's ICE settings for this call. */
+    media: MediaConfigSchema,
   }),
   /** A call of this guard's ring group went unanswered, for the missed-calls list. */
   z.strictObject({

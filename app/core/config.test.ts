@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KioskError } from '../common/errors.js';
-import { isDemo, loadConfigFile, parseConfig } from './config.js';
+import { defaultCallFallback, isDemo, loadConfigFile, parseConfig } from './config.js';
 
 let folder: string;
 
@@ -99,5 +99,66 @@ describe('the kiosk configuration', () => {
 
     expect(isDemo(config)).toBe(false);
     expect(config.relay).toMatchObject({ port: '/dev/ttyUSB0', invert: true, pulseMs: 1000 });
+  });
+
+  it('has no physical call button by default, and a fallback for when no guard answers', () => {
+    const config = parseConfig({});
+
+    expect(config.callButton).toEqual({ key: null, debounceMs: 300 });
+    expect(config.timeouts).toMatchObject({
+      callingSeconds: 45,
+      callEndedSeconds: 8,
+      callMissedSeconds: 20,
+      callOpenedSeconds: 8,
+    });
+  });
+
+  it('reads a HID call button with ids as numbers or hex strings', () => {
+    const config = parseConfig({
+      callButton: {
+        key: 'F13',
+        hid: { vendorId: '0x1A2B', productId: 15437, reportByte: 1, mask: 4 },
+      },
+    });
+
+    expect(config.callButton).toEqual({
+      key: 'F13',
+      debounceMs: 300,
+      hid: { vendorId: 0x1a2b, productId: 15437, reportByte: 1, mask: 4 },
+    });
+  });
+
+  it('names a wrong call button setting', () => {
+    const error = errorOf(() =>
+      parseConfig({
+        callButton: {
+          key: 'F 13',
+          hid: { vendorId: '1a2b', productId: 0x10000, reportByte: 0, mask: 0 },
+        },
+      }),
+    );
+
+    expect(error.message).toMatch(/^ {2}callButton\.key: /m);
+    expect(error.message).toMatch(/^ {2}callButton\.hid\.vendorId: /m);
+    expect(error.message).toMatch(/^ {2}callButton\.hid\.productId: /m);
+    expect(error.message).toMatch(/^ {2}callButton\.hid\.mask: /m);
+  });
+
+  it('takes the fallback and the hang-up delay from the intercom settings', () => {
+    const intercom = {
+      url: 'wss://intercom.example/kiosk',
+      kioskId: 'north-1',
+      secret: 's3cret',
+      fallback: 'Call the office: 010-1234 5678',
+      hangUpAfterOpenSeconds: 3,
+    };
+
+    expect(parseConfig({ intercom }).intercom).toMatchObject({
+      fallback: 'Call the office: 010-1234 5678',
+      hangUpAfterOpenSeconds: 3,
+    });
+    expect(parseConfig({ intercom: { ...intercom, fallback: undefined } }).intercom?.fallback).toBe(
+      defaultCallFallback,
+    );
   });
 });

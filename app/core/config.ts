@@ -27,6 +27,10 @@ const PassesSchema = z.strictObject({
   clockSkewSeconds: z.number().int().min(0).max(600).default(60),
 });
 
+/** The fallback when none is configured: the screen shows it in both of the kiosk's languages. */
+export const defaultCallFallback =
+  '请联系物业管理处。No guard is available: please contact the property management office.';
+
 const IntercomSchema = z
   .strictObject({
     /** The intercom server's kiosk channel, e.g. wss://intercom.example/kiosk. */
@@ -40,11 +44,51 @@ const IntercomSchema = z
     secret: z.string().min(1).max(256),
     reconnectMinMs: z.number().int().min(50).max(60_000).default(500),
     reconnectMaxMs: z.number().int().min(50).max(600_000).default(10_000),
+    /** What the visitor is told when no guard answers or the intercom is down, e.g. a number. */
+    fallback: z.string().min(1).max(500).default(defaultCallFallback),
+    /** The kiosk ends the call this long after the guard opened, so the line is not left open. */
+    hangUpAfterOpenSeconds: z.number().int().min(1).max(120).default(5),
   })
   .refine((intercom) => intercom.reconnectMinMs <= intercom.reconnectMaxMs, {
     path: ['reconnectMaxMs'],
     message: 'must not be below reconnectMinMs',
   });
+
+/** A USB HID value: a number, or a hex string such as `0x1a2b` as device lists print it. */
+const HidIdSchema = z.union([
+  z.number().int().min(0).max(0xffff),
+  z
+    .string()
+    .regex(/^0x[0-9a-f]{1,4}$/i, 'must be a number or a hex string such as 0x1a2b')
+    .transform((hex) => Number.parseInt(hex, 16)),
+]);
+
+const CallButtonSchema = z.strictObject({
+  /**
+   * KeyboardEvent.code of a call button that presents itself as a keyboard (e.g. `F13`), or
+   * null. The page sees the key; the core still debounces it like any other press.
+   */
+  key: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'must be a KeyboardEvent.code such as F13 or KeyB')
+    .nullable()
+    .default(null),
+  /** Presses closer together than this count once: buttons bounce, visitors press twice. */
+  debounceMs: z.number().int().min(0).max(5_000).default(300),
+  /** A USB HID call button read through node-hid. */
+  hid: z
+    .strictObject({
+      vendorId: HidIdSchema,
+      productId: HidIdSchema,
+      /** Index of the byte in each input report that carries the button. */
+      reportByte: z.number().int().min(0).max(63),
+      /** Bits of that byte that read as pressed when any of them is set. */
+      mask: z.number().int().min(1).max(255),
+      /** The hidraw path, for a kiosk with two devices of the same vendor and product. */
+      path: z.string().min(1).optional(),
+    })
+    .optional(),
+});
 
 export const ConfigSchema = z
   .strictObject({
@@ -61,6 +105,8 @@ export const ConfigSchema = z
     passes: PassesSchema.prefault({}),
     /** The control connection to the guards' intercom server; without it there is no call button. */
     intercom: IntercomSchema.optional(),
+    /** Physical call buttons; the on-screen button needs no setting. */
+    callButton: CallButtonSchema.prefault({}),
     privacy: z
       .strictObject({
         controller: z.string().default('Property management office'),
@@ -77,6 +123,12 @@ export const ConfigSchema = z
         photoSeconds: z.number().int().min(1).max(60).default(5),
         /** Longest a pass check (verify, commit, gate) may take before the screen gives up. */
         verifyingSeconds: z.number().int().min(2).max(60).default(10),
+        /** Longest the kiosk rings without a word from the server (it sets the ring time itself). */
+        callingSeconds: z.number().int().min(5).max(300).default(45),
+        callEndedSeconds: z.number().int().min(2).max(60).default(8),
+        /** Long enough to note down the fallback's phone number. */
+        callMissedSeconds: z.number().int().min(5).max(300).default(20),
+        callOpenedSeconds: z.number().int().min(2).max(60).default(8),
       })
       .prefault({}),
   })

@@ -1,8 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActor } from 'xstate';
 import type { ScanReport } from '../contract/api.js';
+import type { MediaConfig } from '../contract/intercom-protocol.js';
 import { ConfigSchema } from './config.js';
-import { createFlowMachine, flowView, type FlowActor, type FlowVerdict } from './flow.js';
+import {
+  createFlowMachine,
+  flowView,
+  inCallGraceMs,
+  type CallScan,
+  type FlowActor,
+  type FlowVerdict,
+} from './flow.js';
 
 const timeouts = ConfigSchema.parse({}).timeouts;
 const start = Date.UTC(2025, 0, 1, 8, 0, 0);
@@ -41,6 +49,9 @@ function pendingVerifier() {
 let actor: FlowActor;
 let verifier: ReturnType<typeof pendingVerifier>;
 let attachPhoto: ReturnType<typeof vi.fn<(visitId: string, jpeg: Uint8Array) => void>>;
+let placeCall: ReturnType<typeof vi.fn<(scan: CallScan | null) => void>>;
+let releaseCall: ReturnType<typeof vi.fn<(callId: string, answered: boolean) => void>>;
+const hangUpAfterOpenSeconds = 5;
 
 const screen = () => flowView(actor.getSnapshot()).screen;
 const view = () => flowView(actor.getSnapshot());
@@ -57,9 +68,16 @@ beforeEach(() => {
   vi.useFakeTimers({ now: start });
   verifier = pendingVerifier();
   attachPhoto = vi.fn<(visitId: string, jpeg: Uint8Array) => void>();
-  const machine = createFlowMachine({ verifyScan: verifier.verifyScan, attachPhoto });
+  placeCall = vi.fn<(scan: CallScan | null) => void>();
+  releaseCall = vi.fn<(callId: string, answered: boolean) => void>();
+  const machine = createFlowMachine({
+    verifyScan: verifier.verifyScan,
+    attachPhoto,
+    placeCall,
+    releaseCall,
+  });
   actor = createActor(machine, {
-    input: { defaultLocale: 'zh-CN', timeouts, now: () => Date.now() },
+    input: { defaultLocale: 'zh-CN', timeouts, hangUpAfterOpenSeconds, now: () => Date.now() },
   });
   actor.start();
 });
@@ -77,6 +95,7 @@ describe('the visit flow', () => {
       accepted: null,
       refusal: null,
       screenTimeoutAt: null,
+      call: null,
     });
   });
 
@@ -262,5 +281,325 @@ describe('the visit flow', () => {
     actor.send({ type: 'GATE_FAILED', visitId: 'visit-1' });
     expect(screen()).toBe('refused');
     expect(view().refusal).toBe('gate_unavailable');
+  });
+});
+
+const media: MediaConfig = {
+  iceServers: [{ urls: ['stun:127.0.0.1:3478'] }],
+  iceTransportPolicy: 'all',
+};
+
+/** Presses the call button with the server reachable and lets it ring as call `callId`. */
+function ring(callId = 'call-1') {
+  actor.send({ type: 'CALL', reachable: true });
+  actor.send({ type: 'RINGING', callId, ringEndsAt: Date.now() + 30_000 });
+}
+
+/** Rings and has guard `anna` answer, for a call that ends 180 s from now. */
+function answer(callId = 'call-1') {
+  ring(callId);
+  actor.send({ type: 'ANSWERED', callId, guard: 'anna', endsAt: Date.now() + 180_000, media });
+}
+
+describe('a call to the guards', () => {
+  it('rings from idle when the server is reachable, with a visible deadline', () => {
+    actor.send({ type: 'CALL', reachable: true });
+
+    expect(screen()).toBe('calling');
+    expect(placeCall).toHaveBeenCalledExactlyOnceWith(null);
+    expect(view().call).toEqual({
+      callId: null,
+      guard: null,
+      ringEndsAt: null,
+      endsAt: null,
+      endingSoon: false,
+      endReason: null,
+      media: null,
+    });
+    expect(view().screenTimeoutAt).toBe(start + timeouts.callingSeconds * 1000);
+  });
+
+  it('shows the fallback at once when the server is not reachable, placing no call', () => {
+    actor.send({ type: 'CALL', reachable: false });
+
+    expect(screen()).toBe('callMissed');
+    expect(view().call?.callId).toBeNull();
+    expect(placeCall).not.toHaveBeenCalled();
+    expect(view().screenTimeoutAt).toBe(start + timeouts.callMissedSeconds * 1000);
+  });
+
+  it('starts a call from the privacy, scanning, accepted and refused screens but not while verifying', async () => {
+    for (const reach of [
+      () => Promise.resolve(actor.send({ type: 'SHOW_PRIVACY' })),
+      () => Promise.resolve(actor.send({ type: 'START_SCAN' })),
+      () => reachVerdict(acceptedVerdict()),
+      () => reachVerdict({ accepted: false, reason: 'expired' }),
+    ]) {
+      actor.send({ type: 'CANCEL' });
+      await reach();
+      actor.send({ type: 'CALL', reachable: true });
+      expect(screen()).toBe('calling');
+      actor.send({ type: 'CANCEL' });
+    }
+
+    actor.send({ type: 'START_SCAN' });
+    actor.send({ type: 'SCAN', scan });
+    actor.send({ type: 'CALL', reachable: true });
+    expect(screen()).toBe('verifying');
+    expect(placeCall).toHaveBeenCalledTimes(4);
+  });
+
+  it('tells the guard what the last scan of this visit showed, even after a rescan', async () => {
+    await reachVerdict({
+      accepted: false,
+      reason: 'expired',
+      holder: { maskedName: '张*', hostUnit: '3-201' },
+    });
+    actor.send({ type: 'START_SCAN' });
+
+    actor.send({ type: 'CALL', reachable: true });
+
+    expect(placeCall).toHaveBeenCalledExactlyOnceWith({
+      verdict: 'refused',
+      reason: 'expired',
+      maskedName: '张*',
+      destination: '3-201',
+    });
+  });
+
+  it('tells the guard about an accepted pass, and about nothing once the visit is over', async () => {
+    await reachVerdict(acceptedVerdict());
+    actor.send({ type: 'CALL', reachable: true });
+    expect(placeCall).toHaveBeenLastCalledWith({
+      verdict: 'accepted',
+      reason: null,
+      maskedName: '张*',
+      destination: '3-201',
+    });
+
+    actor.send({ type: 'CANCEL' });
+    actor.send({ type: 'CALL', reachable: true });
+    expect(placeCall).toHaveBeenLastCalledWith(null);
+  });
+
+  it('shows the guard, the media settings and the end of the call once a guard answers', () => {
+    ring('call-1');
+    expect(view().call).toMatchObject({ callId: 'call-1', ringEndsAt: start + 30_000 });
+
+    actor.send({
+      type: 'ANSWERED',
+      callId: 'call-1',
+      guard: 'anna',
+      endsAt: start + 180_000,
+      media,
+    });
+
+    expect(screen()).toBe('inCall');
+    expect(view().call).toMatchObject({
+      callId: 'call-1',
+      guard: 'anna',
+      endsAt: start + 180_000,
+      media,
+    });
+    expect(view().screenTimeoutAt).toBeNull();
+  });
+
+  it('hangs up a call answered that is not the one ringing, and keeps ringing', () => {
+    ring('call-1');
+
+    actor.send({ type: 'ANSWERED', callId: 'call-9', guard: 'ben', endsAt: start + 1000, media });
+
+    expect(screen()).toBe('calling');
+    expect(releaseCall).toHaveBeenCalledExactlyOnceWith('call-9', true);
+  });
+
+  it('cancels a ringing call on the server when the visitor cancels', () => {
+    ring('call-1');
+
+    actor.send({ type: 'HANG_UP' });
+
+    expect(screen()).toBe('idle');
+    expect(view().call).toBeNull();
+    expect(releaseCall).toHaveBeenCalledExactlyOnceWith('call-1', false);
+  });
+
+  it('cancels a call the server names only after the visitor gave up', () => {
+    actor.send({ type: 'CALL', reachable: true });
+    actor.send({ type: 'CANCEL' });
+    expect(releaseCall).not.toHaveBeenCalled();
+
+    actor.send({ type: 'RINGING', callId: 'call-late', ringEndsAt: start + 30_000 });
+
+    expect(screen()).toBe('idle');
+    expect(releaseCall).toHaveBeenCalledExactlyOnceWith('call-late', false);
+  });
+
+  it('shows the fallback when nobody answers, then returns to idle without ending it twice', () => {
+    ring('call-1');
+
+    actor.send({ type: 'MISSED', callId: 'call-1' });
+    actor.send({ type: 'ENDED', callId: 'call-1', reason: 'missed' });
+
+    expect(screen()).toBe('callMissed');
+    expect(view().call?.endReason).toBe('missed');
+    vi.advanceTimersByTime(timeouts.callMissedSeconds * 1000);
+    expect(screen()).toBe('idle');
+    expect(releaseCall).not.toHaveBeenCalled();
+  });
+
+  it('shows the fallback when the server refuses to ring', () => {
+    actor.send({ type: 'CALL', reachable: true });
+
+    actor.send({ type: 'REFUSED', code: 'no_guards' });
+
+    expect(screen()).toBe('callMissed');
+  });
+
+  it('gives up ringing a silent server after callingSeconds, cancelling the call', () => {
+    ring('call-1');
+
+    vi.advanceTimersByTime(timeouts.callingSeconds * 1000 - 1);
+    expect(screen()).toBe('calling');
+    vi.advanceTimersByTime(1);
+
+    expect(screen()).toBe('callMissed');
+    expect(releaseCall).toHaveBeenCalledExactlyOnceWith('call-1', false);
+  });
+
+  it('shows the fallback when the connection drops while ringing, and ends an answered call', () => {
+    ring('call-1');
+    actor.send({ type: 'DISCONNECTED' });
+    expect(screen()).toBe('callMissed');
+
+    actor.send({ type: 'CANCEL' });
+    answer('call-2');
+    actor.send({ type: 'DISCONNECTED' });
+
+    expect(screen()).toBe('callEnded');
+    expect(view().call?.endReason).toBe('kiosk_left');
+    vi.advanceTimersByTime(timeouts.callEndedSeconds * 1000);
+    expect(screen()).toBe('idle');
+    expect(releaseCall).not.toHaveBeenCalled();
+  });
+
+  it('warns when the call is ending soon', () => {
+    answer('call-1');
+
+    actor.send({ type: 'ENDING_SOON', callId: 'call-1', endsAt: start + 5000 });
+
+    expect(view().call).toMatchObject({ endingSoon: true, endsAt: start + 5000 });
+  });
+
+  it('hangs up once when the visitor hangs up, keeping that as the reason', () => {
+    answer('call-1');
+
+    actor.send({ type: 'HANG_UP' });
+    actor.send({ type: 'ENDED', callId: 'call-1', reason: 'hung_up_by_kiosk' });
+
+    expect(screen()).toBe('callEnded');
+    expect(view().call?.endReason).toBe('hung_up_by_kiosk');
+    vi.advanceTimersByTime(timeouts.callEndedSeconds * 1000);
+    expect(screen()).toBe('idle');
+    expect(releaseCall).toHaveBeenCalledExactlyOnceWith('call-1', true);
+  });
+
+  it('shows the end of the call when the guard hangs up or denies entry', () => {
+    answer('call-1');
+    actor.send({ type: 'ENDED', callId: 'call-1', reason: 'hung_up_by_guard' });
+    expect(screen()).toBe('callEnded');
+    expect(view().call?.endReason).toBe('hung_up_by_guard');
+
+    actor.send({ type: 'CANCEL' });
+    answer('call-2');
+    actor.send({ type: 'DENIED', callId: 'call-2' });
+    actor.send({ type: 'ENDED', callId: 'call-2', reason: 'denied' });
+    expect(screen()).toBe('callEnded');
+    expect(view().call?.endReason).toBe('denied');
+    expect(releaseCall).not.toHaveBeenCalled();
+  });
+
+  it('ignores news of other calls while in a call', () => {
+    answer('call-1');
+
+    actor.send({ type: 'ENDED', callId: 'call-0', reason: 'hung_up_by_guard' });
+    actor.send({ type: 'OPENED', callId: 'call-0' });
+
+    expect(screen()).toBe('inCall');
+  });
+
+  it('shows the gate opened and hangs up hangUpAfterOpenSeconds later, once', () => {
+    answer('call-1');
+
+    actor.send({ type: 'OPENED', callId: 'call-1' });
+    expect(screen()).toBe('callOpened');
+    expect(view().screenTimeoutAt).toBe(start + timeouts.callOpenedSeconds * 1000);
+
+    vi.advanceTimersByTime(hangUpAfterOpenSeconds * 1000 - 1);
+    expect(releaseCall).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(releaseCall).toHaveBeenCalledExactlyOnceWith('call-1', true);
+    expect(screen()).toBe('callOpened');
+
+    vi.advanceTimersByTime(timeouts.callOpenedSeconds * 1000);
+    expect(screen()).toBe('idle');
+    expect(releaseCall).toHaveBeenCalledTimes(1);
+  });
+
+  it('goes back to idle from the opened, missed and ended screens on cancel', () => {
+    answer('call-1');
+    actor.send({ type: 'OPENED', callId: 'call-1' });
+    actor.send({ type: 'CANCEL' });
+    expect(screen()).toBe('idle');
+    // Leaving before hangUpAfterOpenSeconds ends the call at once, and only once.
+    expect(releaseCall).toHaveBeenCalledExactlyOnceWith('call-1', true);
+    vi.advanceTimersByTime(hangUpAfterOpenSeconds * 1000);
+    expect(releaseCall).toHaveBeenCalledOnce();
+
+    actor.send({ type: 'CALL', reachable: false });
+    expect(screen()).toBe('callMissed');
+    actor.send({ type: 'CANCEL' });
+    expect(screen()).toBe('idle');
+
+    answer('call-2');
+    actor.send({ type: 'ENDED', callId: 'call-2', reason: 'hung_up_by_guard' });
+    expect(screen()).toBe('callEnded');
+    actor.send({ type: 'CANCEL' });
+    expect(screen()).toBe('idle');
+    expect(view().call).toBeNull();
+    expect(releaseCall).toHaveBeenCalledOnce();
+  });
+
+  it('ends an answered call itself when the server stays silent past its end', () => {
+    answer('call-1');
+
+    vi.advanceTimersByTime(180_000 + inCallGraceMs);
+
+    expect(screen()).toBe('callEnded');
+    expect(view().call?.endReason).toBe('max_call_time');
+    expect(releaseCall).toHaveBeenCalledExactlyOnceWith('call-1', true);
+  });
+
+  it('keeps the fallback up while someone touches it, and rings again on a new press', () => {
+    actor.send({ type: 'CALL', reachable: false });
+    vi.advanceTimersByTime(timeouts.callMissedSeconds * 1000 - 1000);
+
+    actor.send({ type: 'TOUCH' });
+    vi.advanceTimersByTime(2000);
+    expect(screen()).toBe('callMissed');
+
+    actor.send({ type: 'CALL', reachable: true });
+    expect(screen()).toBe('calling');
+    expect(placeCall).toHaveBeenCalledOnce();
+  });
+
+  it('ignores a second press while a call is ringing or answered', () => {
+    ring('call-1');
+    actor.send({ type: 'CALL', reachable: true });
+    expect(placeCall).toHaveBeenCalledOnce();
+
+    actor.send({ type: 'ANSWERED', callId: 'call-1', guard: 'anna', endsAt: start + 1000, media });
+    actor.send({ type: 'CALL', reachable: true });
+    expect(screen()).toBe('inCall');
+    expect(placeCall).toHaveBeenCalledOnce();
   });
 });

@@ -18,7 +18,7 @@ import {
   type IntercomState,
   type OpenCommand,
 } from './intercom-client.js';
-import { parseConfig } from './config.js';
+import { defaultCallFallback, parseConfig } from './config.js';
 
 interface Intercom {
   store: ServerStore;
@@ -357,6 +357,8 @@ describe('intercom client', () => {
       ...intercom,
       reconnectMinMs: 500,
       reconnectMaxMs: 10_000,
+      fallback: defaultCallFallback,
+      hangUpAfterOpenSeconds: 5,
     });
     expect(() =>
       parseConfig({ intercom: { ...intercom, url: 'http://intercom.example' } }),

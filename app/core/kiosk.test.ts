@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KioskError } from '../common/errors.js';
 import type { KioskView, ScanReport } from '../contract/api.js';
-import { parseConfig, type KioskConfig } from './config.js';
+import type { KioskConfig } from './config.js';
 import { createKiosk, type Kiosk } from './kiosk.js';
 import { generateSiteKeys, issuePass, type PassClaims, type SiteKeyPair } from './passes.js';
 import type { KioskStore } from './ports.js';
 import { FakeRelay } from './testing/fake-relay.js';
+import { testConfig, waitForView } from './testing/kiosk-harness.js';
 
-const storeKey = 'test-store-key-0123456789abcdef';
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 let folder: string;
@@ -30,15 +30,8 @@ afterEach(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-function configWith(overrides: Record<string, unknown> = {}): KioskConfig {
-  return parseConfig({
-    dataDir: folder,
-    storeKey,
-    passes: { publicKeys: [keys.publicJwk] },
-    relay: { kind: 'lcus', port: '/dev/ttyFAKE0', pulseMs: 300 },
-    ...overrides,
-  });
-}
+const configWith = (overrides: Record<string, unknown> = {}): KioskConfig =>
+  testConfig(folder, keys, overrides);
 
 async function start(
   config = configWith(),
@@ -73,32 +66,6 @@ const scanOf = (text: string): ScanReport => ({
   charset: 'utf-8',
   source: 'camera',
 });
-
-/** Resolves with the first view (current or pushed) that satisfies `predicate`. */
-function waitForView(
-  kiosk: Kiosk,
-  predicate: (view: KioskView) => boolean,
-  timeoutMs = 5000,
-): Promise<KioskView> {
-  return new Promise((resolveView, rejectView) => {
-    const timer = setTimeout(() => {
-      off();
-      rejectView(new Error('no matching view within the timeout'));
-    }, timeoutMs);
-    const done = (view: KioskView) => {
-      clearTimeout(timer);
-      off();
-      resolveView(view);
-    };
-    const off = kiosk.subscribe('view:changed', (view) => {
-      if (predicate(view)) done(view);
-    });
-
-    void kiosk.handle('view:get', {}).then((view) => {
-      if (predicate(view)) done(view);
-    });
-  });
-}
 
 async function scan(kiosk: Kiosk, text: string): Promise<KioskView> {
   await kiosk.handle('visitor:startScan', {});

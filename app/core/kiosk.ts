@@ -1,7 +1,7 @@
 /**
- * The kiosk composed: store, relay, gate, pass verification and the visit flow behind the one
- * contract (KioskService). Electron's main process and the browser host both bind their transport
- * to what createKiosk returns; neither decides anything itself.
+ * The kiosk composed: store, relay, gate, pass verification, the visit flow and the call to the
+ * guards behind the one contract (KioskService). Electron's main process and the browser host
+ * both bind their transport to what createKiosk returns; neither decides anything itself.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import {
   commands,
   isCommandName,
   maxPhotoBytes,
+  type CallSignal,
   type CommandInput,
   type CommandName,
   type CommandOutput,
@@ -23,9 +24,11 @@ import {
   type RefusalReason,
   type ScanReport,
 } from '../contract/api.js';
+import { HidCallButton } from '../../native/button/hid-button.js';
 import { LcusRelay } from '../../native/relay/lcus.js';
 import { startSimulatedRelay } from '../../native/relay/demo.js';
-import { isDemo, type KioskConfig } from './config.js';
+import { CallLink } from './call.js';
+import { defaultCallFallback, isDemo, type KioskConfig } from './config.js';
 import {
   createFlowMachine,
   flowView,
@@ -36,7 +39,14 @@ import {
 import { Gate, type GateResult } from './gate.js';
 import { moduleLogger } from './log.js';
 import { generateSiteKeys, verifyPass, type PassClaims } from './passes.js';
-import type { AuditEntry, DeviceState, KioskStore, RelayDriver, VisitRecord } from './ports.js';
+import type {
+  AuditEntry,
+  CallButton,
+  DeviceState,
+  KioskStore,
+  RelayDriver,
+  VisitRecord,
+} from './ports.js';
 import { openStore } from './store.js';
 
 const log = moduleLogger('kiosk');
@@ -57,6 +67,8 @@ export interface KioskOptions {
   relay?: RelayDriver;
   /** A store the caller owns and closes. */
   store?: KioskStore;
+  /** A call button the caller owns and closes, instead of the one callButton.hid describes. */
+  callButton?: CallButton;
   now?: () => number;
 }
 
@@ -75,11 +87,12 @@ export async function createKiosk(config: KioskConfig, options: KioskOptions = {
     await driveOff(relay);
 
     const gate = new Gate({ relay, pulseMs: config.relay.pulseMs, audit: store, now });
+    const callButton = options.callButton ?? ownCallButton(config, cleanups);
     log.info(
       { site: config.site, gate: config.gate, demo: isDemo(config), dataDir },
       'start: kiosk ready',
     );
-    return new KioskCore({ config, store, gate, publicKeys, now, cleanups });
+    return new KioskCore({ config, store, gate, publicKeys, now, cleanups, callButton });
   } catch (error) {
     await runCleanups(cleanups);
     throw error;
@@ -179,6 +192,20 @@ async function ownRelay(config: KioskConfig, cleanups: Cleanup[]): Promise<Relay
   }
 }
 
+/** The USB HID call button of callButton.hid, opening in the background; null when none. */
+function ownCallButton(config: KioskConfig, cleanups: Cleanup[]): CallButton | null {
+  const hid = config.callButton.hid;
+  if (!hid) return null;
+
+  const button = new HidCallButton({ ...hid, debounceMs: config.callButton.debounceMs });
+  cleanups.push(() => button.close());
+  // An absent button is not fatal: the driver keeps looking, and the screen's button works.
+  button.open().catch((error: unknown) => {
+    log.warn({ err: error }, 'start: call button not connected yet; the driver keeps looking');
+  });
+  return button;
+}
+
 /** Opening a relay drives every channel off, so the barrier starts closed whatever came before. */
 async function driveOff(relay: RelayDriver): Promise<void> {
   if (relay.state === 'connected') return;
@@ -230,6 +257,7 @@ interface KioskParts {
   publicKeys: object[];
   now: () => number;
   cleanups: Cleanup[];
+  callButton: CallButton | null;
 }
 
 class KioskCore implements Kiosk {
@@ -241,6 +269,7 @@ class KioskCore implements Kiosk {
   private readonly cleanups: Cleanup[];
   private readonly detach: () => void;
   private readonly actor: FlowActor;
+  private readonly calls: CallLink;
   private readonly viewListeners = new Set<(view: KioskView) => void>();
   private lastViewJson = '';
   private lastScreen = '';
@@ -254,13 +283,27 @@ class KioskCore implements Kiosk {
     this.now = parts.now;
     this.cleanups = parts.cleanups;
 
+    this.calls = new CallLink({
+      config: this.config,
+      gate: this.gate,
+      audit: this.store,
+      now: this.now,
+      flow: {
+        send: (event) => this.actor.send(event),
+        snapshot: () => this.actor.getSnapshot(),
+      },
+      onChange: () => this.publishView(),
+    });
     const machine = createFlowMachine({
       verifyScan: (scan) => this.verifyScan(scan),
       attachPhoto: (visitId, jpeg) => this.attachPhoto(visitId, jpeg),
+      placeCall: (scan) => this.calls.placeCall(scan),
+      releaseCall: (callId, answered) => this.calls.releaseCall(callId, answered),
     });
     const input = {
       defaultLocale: this.config.defaultLocale,
       timeouts: this.config.timeouts,
+      hangUpAfterOpenSeconds: this.config.intercom?.hangUpAfterOpenSeconds ?? 5,
       now: this.now,
     };
     this.actor = createActor(machine, { input });
@@ -269,11 +312,14 @@ class KioskCore implements Kiosk {
     const unwatchGate = this.gate.onAvailabilityChange((available) =>
       this.onGateAvailability(available),
     );
+    const unwatchButton = parts.callButton?.onPress(() => this.calls.press('hid'));
     this.detach = () => {
       subscription.unsubscribe();
       unwatchGate();
+      unwatchButton?.();
     };
     this.actor.start();
+    this.calls.start();
   }
 
   handle<C extends CommandName>(command: C, input: CommandInput<C>): Promise<CommandOutput<C>> {
@@ -284,6 +330,8 @@ class KioskCore implements Kiosk {
     event: E,
     listener: (payload: EventPayload<E>) => void,
   ): () => void {
+    if (event === 'call:signal')
+      return this.calls.onSignal(listener as (signal: CallSignal) => void);
     if (event !== 'view:changed')
       throw new KioskError('bad_payload', `unknown event ${String(event)}`);
 
@@ -299,6 +347,7 @@ class KioskCore implements Kiosk {
     this.detach();
     this.actor.stop();
     this.viewListeners.clear();
+    await this.calls.close();
     // The cleanups run in reverse order of creation: the relay closes (driven off) before the store.
     await runCleanups(this.cleanups);
     log.info('close: kiosk closed');
@@ -347,6 +396,14 @@ class KioskCore implements Kiosk {
         return this.actor.send({ type: 'SCAN', scan: request.input });
       case 'photo:submit':
         return this.submitPhoto(request.input);
+      case 'visitor:call':
+        return this.calls.press(request.input.source);
+      case 'visitor:hangUp':
+        return this.actor.send({ type: 'HANG_UP' });
+      case 'call:signal':
+        return this.calls.signal(request.input);
+      case 'call:media':
+        return this.calls.media(request.input);
       default:
         return assertNever(request, 'command');
     }
@@ -490,7 +547,8 @@ class KioskCore implements Kiosk {
     }
 
     log.info({ visitId: visit.id, passId: visit.passId, reason }, 'verify: refused');
-    return { accepted: false, reason };
+    const holder = pass && { maskedName: pass.maskedName, hostUnit: pass.hostUnit };
+    return { accepted: false, reason, holder };
   }
 
   private visitRecord(
@@ -525,6 +583,9 @@ class KioskCore implements Kiosk {
         retentionDays: config.privacy.retentionDays,
       },
       gateAvailable: this.gate.available,
+      callAvailable: this.calls.available,
+      callFallback: config.intercom?.fallback ?? defaultCallFallback,
+      callKey: config.callButton.key,
     };
   }
 
@@ -534,6 +595,7 @@ class KioskCore implements Kiosk {
       log.info({ from: this.lastScreen || null, to: screen }, 'flow: screen changed');
     this.lastScreen = screen;
 
+    this.calls.onFlowChange(snapshot);
     this.publishView();
   }
 

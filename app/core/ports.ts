@@ -66,3 +66,14 @@ export interface RelayDriver {
   onStateChange(listener: (state: DeviceState, error?: Error) => void): () => void;
   close(): Promise<void>;
 }
+
+/** A physical call button. It reports presses and its connection, and reconnects by itself. */
+export interface CallButton {
+  readonly state: DeviceState;
+  /** Calls `listener` on each press (released to pressed, debounced); returns an unsubscribe. */
+  onPress(listener: () => void): () => void;
+  /** Every state change, with the error that caused a disconnect; returns an unsubscribe. */
+  onStateChange(listener: (state: DeviceState, error?: Error) => void): () => void;
+  /** Stops reading and reconnecting; safe while a read is pending and when called twice. */
+  close(): Promise<void>;
+}

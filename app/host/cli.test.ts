@@ -25,12 +25,12 @@ afterEach(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-function runCli(args: string[]): Run {
+function runCli(args: string[], browser = join(folder, 'no-browser')): Run {
   const run = startCliProcess({
     source: cliSource,
     args,
     cwd: folder,
-    env: { KIOSK_LOG_LEVEL: 'info', KIOSK_BROWSER: join(folder, 'no-browser') },
+    env: { KIOSK_LOG_LEVEL: 'info', KIOSK_BROWSER: browser },
   });
   runs.push(run);
   return run;
@@ -39,6 +39,26 @@ function runCli(args: string[]): Run {
 /** The URL the process prints once it listens. */
 function hostUrl(run: Run): Promise<string> {
   return readyLine(run, 'KIOSK_HOST_URL');
+}
+
+/** The first group of the first stderr line matching `pattern`, once the process prints it. */
+function stderrMatch(run: Run, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolveMatch, rejectMatch) => {
+    const timer = setTimeout(
+      () => rejectMatch(new Error(`no ${pattern} on stderr:\n${run.stderr()}`)),
+      timeoutMs,
+    );
+    const check = () => {
+      const found = pattern.exec(run.stderr())?.[1];
+      if (found === undefined) return;
+
+      clearTimeout(timer);
+      run.child.stderr?.off('data', check);
+      resolveMatch(found);
+    };
+    run.child.stderr?.on('data', check);
+    check();
+  });
 }
 
 function invokeOverWs(url: string, command: string): Promise<unknown> {
@@ -97,6 +117,27 @@ describe('the kiosk host command', () => {
     expect(view).toMatchObject({ screen: 'idle', demo: true });
     expect(await run.exited).toBe(0);
     expect(run.stdout()).toBe(`KIOSK_HOST_URL=${url}\n`);
+  });
+
+  it('opens the page in a kiosk-mode browser that plays the guard’s voice without a touch', async () => {
+    const file = join(folder, 'kiosk.json');
+    await writeFile(file, JSON.stringify({ dataDir: 'data', relay: { kind: 'simulator' } }));
+    const browser = join(folder, 'fake-browser');
+    await writeFile(browser, '#!/bin/sh\necho "BROWSER_ARGS $*" >&2\n', { mode: 0o755 });
+    const run = runCli(['--config', file, '--port', '0', '--open'], browser);
+
+    const url = await hostUrl(run);
+    const args = (await stderrMatch(run, /^BROWSER_ARGS (.*)$/m)).split(' ');
+    run.child.kill('SIGTERM');
+
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--kiosk',
+        `--app=${url}`,
+        '--autoplay-policy=no-user-gesture-required',
+      ]),
+    );
+    expect(await run.exited).toBe(0);
   });
 
   it('refuses a port that is not a number', async () => {

@@ -84,6 +84,9 @@ function openBrowser(url: string, profileDir: string): ChildProcess | null {
     '--disable-component-update',
     '--disable-sync',
     '--auto-accept-camera-and-microphone-capture',
+    // A call started from the hardware button must play the guard's voice without a touch first,
+    // as Electron's kiosk window allows (autoplayPolicy in app/main/window.ts).
+    '--autoplay-policy=no-user-gesture-required',
   ];
   // Chromium refuses to start as root with its sandbox; a kiosk should not run as root at all.
   if (process.getuid?.() === 0) {
@@ -106,13 +109,8 @@ async function main(argv: string[]): Promise<void> {
 
   const kiosk = await createKiosk(config, { configDir });
   const host = await startHost({ kiosk, port: options.port, rendererDir });
-  process.stdout.write(`KIOSK_HOST_URL=${host.url}\n`);
-
-  const browser = options.open
-    ? openBrowser(host.url, join(resolve(configDir, config.dataDir), 'browser-profile'))
-    : null;
-  if (!options.open)
-    process.stderr.write(`Open ${host.url} in a browser on this machine (or pass --open).\n`);
+  let browser: ChildProcess | null = null;
+  // Listening for signals before saying the host is ready: a stop right after that is orderly too.
   // The kiosk closes last: its close drives the relay off.
   closeOnSignals(log, [
     () => {
@@ -121,6 +119,11 @@ async function main(argv: string[]): Promise<void> {
     () => host.close(),
     () => kiosk.close(),
   ]);
+  process.stdout.write(`KIOSK_HOST_URL=${host.url}\n`);
+
+  if (options.open)
+    browser = openBrowser(host.url, join(resolve(configDir, config.dataDir), 'browser-profile'));
+  else process.stderr.write(`Open ${host.url} in a browser on this machine (or pass --open).\n`);
 }
 
 main(process.argv).catch((error: unknown) => {

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { KioskError } from '../common/errors.js';
-import type { CommandInput, CommandName, KioskService, KioskView } from '../contract/api.js';
+import {
+  events,
+  type CommandInput,
+  type CommandName,
+  type EventName,
+  type EventPayload,
+  type KioskService,
+} from '../contract/api.js';
 import {
   maxWsMessageBytes,
   wsPath,
@@ -17,9 +24,9 @@ import { sampleView } from '../contract/testing/sample-view.js';
 
 const view = sampleView();
 
-/** A kiosk that records commands and lets the test push views. */
+/** A kiosk that records commands and lets the test push events. */
 function fakeKiosk() {
-  const listeners = new Set<(payload: KioskView) => void>();
+  const listeners = new Map<string, Set<(payload: unknown) => void>>();
   const handle = vi.fn(
     (command: CommandName, input: CommandInput<CommandName>): Promise<unknown> => {
       void input;
@@ -32,17 +39,18 @@ function fakeKiosk() {
   );
   const kiosk = {
     handle,
-    subscribe: (_event: string, listener: (payload: KioskView) => void) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+    subscribe: (event: string, listener: (payload: unknown) => void) => {
+      const forEvent = listeners.get(event) ?? new Set();
+      forEvent.add(listener);
+      listeners.set(event, forEvent);
+      return () => forEvent.delete(listener);
     },
   } as unknown as KioskService;
 
-  return {
-    kiosk,
-    handle,
-    push: (payload: KioskView) => listeners.forEach((listener) => listener(payload)),
-  };
+  const push = <E extends EventName>(event: E, payload: EventPayload<E>) =>
+    listeners.get(event)?.forEach((listener) => listener(payload));
+  const listening = () => [...listeners.values()].reduce((sum, set) => sum + set.size, 0);
+  return { kiosk, handle, push, listening };
 }
 
 let folder: string;
@@ -299,7 +307,7 @@ describe('the browser host WebSocket', () => {
     const second = await connect();
     const arrivals = [nextMessage(first), nextMessage(second)];
 
-    fake.push({ ...view, screen: 'scanning' });
+    fake.push('view:changed', { ...view, screen: 'scanning' });
 
     for (const message of await Promise.all(arrivals)) {
       expect(message).toEqual({
@@ -308,6 +316,27 @@ describe('the browser host WebSocket', () => {
         payload: { ...view, screen: 'scanning' },
       });
     }
+  });
+
+  it('pushes the guard’s call signalling to the page as its own event', async () => {
+    const ws = await connect();
+    const arrival = nextMessage(ws);
+    const signal = {
+      callId: 'call-1',
+      signal: { kind: 'answer' as const, data: { type: 'answer', sdp: 'v=0' } },
+    };
+
+    fake.push('call:signal', signal);
+
+    expect(await arrival).toEqual({ type: 'event', event: 'call:signal', payload: signal });
+  });
+
+  it('subscribes to every event of the contract once, and to none after closing', async () => {
+    expect(fake.listening()).toBe(Object.keys(events).length);
+
+    await host.close();
+    expect(fake.listening()).toBe(0);
+    host = await startHost({ kiosk: fake.kiosk, rendererDir: folder });
   });
 
   it('closes connected pages when the host closes', async () => {

@@ -19,7 +19,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
 import { KioskError, type ErrorCode } from '../common/errors.js';
-import { isCommandName, parseCommandInput, type KioskService } from '../contract/api.js';
+import {
+  events,
+  isCommandName,
+  parseCommandInput,
+  type EventName,
+  type KioskService,
+} from '../contract/api.js';
 import {
   ClientMessageSchema,
   maxWsMessageBytes,
@@ -130,7 +136,7 @@ class ContractChannel {
   readonly host: string;
   private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: hardFrameLimit });
   private readonly tokenDigest: Buffer;
-  private readonly unsubscribe: () => void;
+  private readonly unsubscribers: (() => void)[];
 
   constructor(
     private readonly kiosk: KioskService,
@@ -139,9 +145,10 @@ class ContractChannel {
   ) {
     this.host = new URL(origin).host;
     this.tokenDigest = digest(token);
-    this.unsubscribe = kiosk.subscribe('view:changed', (payload) => {
-      this.broadcast({ type: 'event', event: 'view:changed', payload });
-    });
+    // Every event of the contract goes to every page, as Electron's IPC forwards them all.
+    this.unsubscribers = (Object.keys(events) as EventName[]).map((event) =>
+      kiosk.subscribe(event, (payload) => this.broadcast({ type: 'event', event, payload })),
+    );
   }
 
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -160,7 +167,7 @@ class ContractChannel {
   }
 
   async close(): Promise<void> {
-    this.unsubscribe();
+    for (const unsubscribe of this.unsubscribers) unsubscribe();
     for (const ws of this.sockets.clients) ws.close(1001, 'host closing');
 
     await new Promise<void>((resolveClose) => this.sockets.close(() => resolveClose()));

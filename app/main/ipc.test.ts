@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   commands,
+  events,
   ipcChannel,
   type CommandName,
   type EventName,
@@ -27,7 +28,7 @@ const view = sampleView();
 /** A core that records what it was asked and lets the test push events. */
 class FakeKiosk implements KioskService {
   readonly handled: Array<{ command: CommandName; input: unknown }> = [];
-  private readonly listeners = new Set<(payload: KioskView) => void>();
+  private readonly listeners = new Map<EventName, Set<(payload: unknown) => void>>();
 
   failure: Error | null = null;
 
@@ -38,20 +39,26 @@ class FakeKiosk implements KioskService {
   }
 
   subscribe<E extends EventName>(
-    _event: E,
+    event: E,
     listener: (payload: EventPayload<E>) => void,
   ): () => void {
-    const forward = listener as (payload: KioskView) => void;
-    this.listeners.add(forward);
-    return () => this.listeners.delete(forward);
+    const forward = listener as (payload: unknown) => void;
+    const forEvent = this.listeners.get(event) ?? new Set();
+    forEvent.add(forward);
+    this.listeners.set(event, forEvent);
+    return () => forEvent.delete(forward);
+  }
+
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+    for (const listener of this.listeners.get(event) ?? []) listener(payload);
   }
 
   emitView(payload: KioskView): void {
-    for (const listener of this.listeners) listener(payload);
+    this.emit('view:changed', payload);
   }
 
   get listenerCount(): number {
-    return this.listeners.size;
+    return [...this.listeners.values()].reduce((sum, forEvent) => sum + forEvent.size, 0);
   }
 }
 
@@ -200,7 +207,25 @@ describe('IPC events', () => {
 
     kiosk.emitView(changed);
 
-    expect(contents.send).toHaveBeenCalledWith(ipcChannel('view:changed'), changed);
+    expect(contents.send).toHaveBeenCalledExactlyOnceWith(ipcChannel('view:changed'), changed);
+  });
+
+  it('forwards the guard’s call signalling on its own event channel', () => {
+    const signal = {
+      callId: 'call-1',
+      signal: {
+        kind: 'ice' as const,
+        data: { candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host' },
+      },
+    };
+
+    kiosk.emit('call:signal', signal);
+
+    expect(contents.send).toHaveBeenCalledExactlyOnceWith(ipcChannel('call:signal'), signal);
+  });
+
+  it('subscribes once to every event of the contract', () => {
+    expect(kiosk.listenerCount).toBe(Object.keys(events).length);
   });
 
   it('sends nothing to a page that has been destroyed', () => {

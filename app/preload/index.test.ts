@@ -92,6 +92,17 @@ describe('the preload bridge', () => {
     expect(seen).toEqual([view]);
   });
 
+  it('delivers the guard’s call signalling on its own event', () => {
+    const seen: unknown[] = [];
+    const signal = { callId: 'call-1', signal: { kind: 'offer', data: { type: 'offer' } } };
+    kiosk.on('call:signal', (payload) => seen.push(payload));
+
+    deliver('kiosk:view:changed', { screen: 'idle' });
+    deliver('kiosk:call:signal', signal);
+
+    expect(seen).toEqual([signal]);
+  });
+
   it('stops delivering once the page unsubscribes', () => {
     const seen: unknown[] = [];
     const unsubscribe = kiosk.on('view:changed', (payload) => seen.push(payload));

@@ -26,10 +26,15 @@ const commandTable: Readonly<Record<CommandName, true>> = {
   'visitor:setLocale': true,
   'scan:report': true,
   'photo:submit': true,
+  'visitor:call': true,
+  'visitor:hangUp': true,
+  'call:signal': true,
+  'call:media': true,
 };
 
 const eventTable: Readonly<Record<EventName, true>> = {
   'view:changed': true,
+  'call:signal': true,
 };
 
 /** The IPC channel of a command or event; must match the contract's `ipcChannel` (tested). */

@@ -2,16 +2,23 @@
  * The kiosk page: shows whichever screen the core's view names, in the view's language, and tells
  * the core about every touch. It decides nothing itself.
  */
-import { useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { KioskApi, KioskView } from '../contract/api.js';
 import { assertNever } from '../common/errors.js';
+import { useCallKey } from './call/call-key.js';
+import { noCallMedia, useCallMedia, type CallMediaState } from './call/use-call-media.js';
 import { createKioskActions, KioskContext } from './kiosk-context.js';
 import { createThrottle } from './throttle.js';
 import { useKioskView } from './use-kiosk-view.js';
+import { CallEndedScreen } from './screens/CallEndedScreen.js';
+import { CallMissedScreen } from './screens/CallMissedScreen.js';
+import { CallOpenedScreen } from './screens/CallOpenedScreen.js';
+import { CallingScreen } from './screens/CallingScreen.js';
 import { CameraFlow } from './screens/CameraFlow.js';
 import { ErrorNotice } from './screens/ErrorNotice.js';
 import { IdleScreen } from './screens/IdleScreen.js';
+import { InCallScreen } from './screens/InCallScreen.js';
 import { PrivacyScreen } from './screens/PrivacyScreen.js';
 import { RefusedScreen } from './screens/RefusedScreen.js';
 
@@ -23,7 +30,13 @@ export function App({ kiosk }: { kiosk: KioskApi }) {
   const { view, errorCode, reportError } = useKioskView(kiosk);
   const actions = useMemo(() => createKioskActions(kiosk, reportError), [kiosk, reportError]);
   const allowTouch = useMemo(() => createThrottle(touchIntervalMs), []);
+  const callFromKey = useCallback(
+    () => actions.send('visitor:call', { source: 'keyboard' }),
+    [actions],
+  );
+  const callMedia = useCallMedia(view, actions);
   useFollowLocale(view);
+  useCallKey(view?.callKey ?? null, callFromKey);
 
   const onTouch = () => {
     if (allowTouch()) actions.send('visitor:touch', {});
@@ -32,7 +45,7 @@ export function App({ kiosk }: { kiosk: KioskApi }) {
   return (
     <KioskContext value={actions}>
       <div className="app" onPointerDownCapture={onTouch}>
-        {view ? <ScreenFor view={view} /> : <Starting />}
+        {view ? <ScreenFor view={view} callMedia={callMedia} /> : <Starting />}
         {view?.demo && <DemoBanner />}
         {errorCode && <ErrorNotice code={errorCode} className="notice-floating" />}
       </div>
@@ -40,7 +53,14 @@ export function App({ kiosk }: { kiosk: KioskApi }) {
   );
 }
 
-function ScreenFor({ view }: { view: KioskView }) {
+/** The screen the view names, with the media of a call in progress; every screen has a case. */
+export function ScreenFor({
+  view,
+  callMedia = noCallMedia,
+}: {
+  view: KioskView;
+  callMedia?: CallMediaState;
+}) {
   switch (view.screen) {
     case 'idle':
       return <IdleScreen view={view} />;
@@ -52,6 +72,16 @@ function ScreenFor({ view }: { view: KioskView }) {
       return <CameraFlow view={view} />;
     case 'refused':
       return <RefusedScreen view={view} />;
+    case 'calling':
+      return <CallingScreen view={view} />;
+    case 'inCall':
+      return <InCallScreen view={view} media={callMedia} />;
+    case 'callOpened':
+      return <CallOpenedScreen view={view} media={callMedia} />;
+    case 'callMissed':
+      return <CallMissedScreen view={view} />;
+    case 'callEnded':
+      return <CallEndedScreen view={view} />;
     default:
       return assertNever(view.screen, 'screen');
   }

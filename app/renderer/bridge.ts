@@ -15,6 +15,7 @@ import {
 } from '../contract/api.js';
 import { ServerMessageSchema, wsPath, type ServerMessage } from '../contract/ws-protocol.js';
 import { KioskError } from '../common/errors.js';
+import { readSocketMessage } from '../web/socket-message.js';
 import { moduleLogger } from './log.js';
 
 const log = moduleLogger('bridge');
@@ -187,7 +188,7 @@ export class WebSocketKioskApi implements KioskApi {
   }
 
   #handleMessage(data: unknown): void {
-    const message = parseServerMessage(data);
+    const message = readSocketMessage(ServerMessageSchema, data, log);
     if (!message) return;
 
     switch (message.type) {
@@ -253,27 +254,6 @@ export class WebSocketKioskApi implements KioskApi {
       this.#take(id)?.reject(new KioskError('disconnected', reason));
     }
   }
-}
-
-function parseServerMessage(data: unknown): ServerMessage | null {
-  if (typeof data !== 'string') {
-    log.warn('message: not text');
-    return null;
-  }
-
-  let json: unknown;
-  try {
-    json = JSON.parse(data);
-  } catch {
-    log.warn('message: not JSON');
-    return null;
-  }
-
-  const checked = ServerMessageSchema.safeParse(json);
-  if (checked.success) return checked.data;
-
-  log.warn('message: does not fit the protocol');
-  return null;
 }
 
 function connectBrowserSocket(url: string, handlers: SocketHandlers): SocketHandle {

@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import { maxPhotoBytes, type KioskView, type ScanReport } from '../contract/api.js';
+import { noteCameraOpening } from './call/camera-handover.js';
 import { CameraScanner } from './scan/camera-scanner.js';
 import { errorCode } from './error-message.js';
 import type { KioskActions } from './kiosk-context.js';
@@ -87,6 +88,7 @@ function startSession(
       return false;
     },
   );
+  noteCameraOpening(started);
 
   log.info('camera: session started');
   return { scanner, started, stopped: false };

@@ -33,11 +33,17 @@ function tick(): void {
 }
 
 const readClock = (): number => currentTime;
+const readTimeNow = (): number => Date.now();
 const ignoreClock = (): (() => void) => () => undefined;
 
 /** Seconds left until `deadline`, re-rendering as they tick; null when there is no deadline. */
 export function useSecondsLeft(deadline: number | null): number | null {
-  const now = useSyncExternalStore(deadline === null ? ignoreClock : watchClock, readClock);
+  // A render outside the browser (the screens' tests render to a string) has no ticking clock.
+  const now = useSyncExternalStore(
+    deadline === null ? ignoreClock : watchClock,
+    readClock,
+    readTimeNow,
+  );
 
   return deadline === null ? null : secondsLeft(deadline, now);
 }

@@ -7,6 +7,7 @@ import { SerialPort } from 'serialport';
 import { KioskError, hasCode } from '../../app/common/errors.js';
 import { moduleLogger } from '../../app/core/log.js';
 import type { DeviceState, RelayDriver } from '../../app/core/ports.js';
+import { DeviceStateHolder, RetryTimer, type StateListener } from '../device-state.js';
 import { deviceChanged, deviceIdentity } from './device-node.js';
 import { encodeLcusFrame, lcusMaxChannel } from './lcus-protocol.js';
 
@@ -34,30 +35,32 @@ export interface LcusRelayOptions {
   boardChannels?: number;
 }
 
-type StateListener = (state: DeviceState, error?: Error) => void;
-
 /** An LCUS relay channel as the core's RelayDriver: pulses only, driven off on every open. */
 export class LcusRelay implements RelayDriver {
-  private current: DeviceState = 'disconnected';
   private port: SerialPort | undefined;
   private portIdentity: string | undefined;
   // Bumped on every connect and every loss, so a pulse asked for before either can tell.
   private generation = 0;
   private closed = true;
   private connecting = false;
-  private ticker: NodeJS.Timeout | undefined;
   private pulses: Promise<void> = Promise.resolve();
-  private readonly stateListeners = new Set<StateListener>();
   private readonly interrupts = new Set<() => void>();
   private readonly options: Required<LcusRelayOptions>;
+  private readonly status: DeviceStateHolder;
+  private readonly ticker: RetryTimer;
 
   constructor(options: LcusRelayOptions) {
     this.options = validate(options);
+    this.status = new DeviceStateHolder(log, {
+      port: this.options.port,
+      channel: this.options.channel,
+    });
+    this.ticker = new RetryTimer(this.options.reconnectIntervalMs, () => this.tick(), log);
   }
 
   /** The port state; `connected` only once every known channel has been driven off. */
   get state(): DeviceState {
-    return this.current;
+    return this.status.state;
   }
 
   /**
@@ -69,9 +72,8 @@ export class LcusRelay implements RelayDriver {
     if (!this.closed) return;
 
     this.closed = false;
-    this.ticker = setInterval(() => void this.tick(), this.options.reconnectIntervalMs);
-    this.ticker.unref();
-    this.setState('connecting');
+    this.ticker.start();
+    this.status.set('connecting');
 
     const error = await this.tryConnect();
     if (error) throw error;
@@ -85,7 +87,7 @@ export class LcusRelay implements RelayDriver {
       );
     }
 
-    if (this.current !== 'connected') return Promise.reject(this.notConnected());
+    if (this.state !== 'connected') return Promise.reject(this.notConnected());
 
     // Taken now, so a pulse queued behind another never runs on a port that reconnected since.
     const generation = this.generation;
@@ -96,10 +98,7 @@ export class LcusRelay implements RelayDriver {
 
   /** Subscribes to state changes; returns the unsubscribe. */
   onStateChange(listener: StateListener): () => void {
-    this.stateListeners.add(listener);
-    return () => {
-      this.stateListeners.delete(listener);
-    };
+    return this.status.subscribe(listener);
   }
 
   /** Ends a pulse in progress (sending off), drives the channels off and closes the port. */
@@ -107,7 +106,7 @@ export class LcusRelay implements RelayDriver {
     if (this.closed) return;
 
     this.closed = true;
-    clearInterval(this.ticker);
+    this.ticker.stop();
     this.interruptWaits();
     await this.pulses;
 
@@ -118,7 +117,7 @@ export class LcusRelay implements RelayDriver {
       await closePort(port);
     }
 
-    this.setState('disconnected');
+    this.status.set('disconnected');
   }
 
   /** Listener counts, so tests can prove that reconnects do not pile listeners up. */
@@ -127,7 +126,7 @@ export class LcusRelay implements RelayDriver {
     const portListeners = port
       ? ['data', 'error', 'close'].reduce((sum, event) => sum + port.listenerCount(event), 0)
       : 0;
-    return { state: this.stateListeners.size, port: portListeners };
+    return { state: this.status.listenerCount, port: portListeners };
   }
 
   private async runPulse(ms: number, generation: number): Promise<void> {
@@ -146,7 +145,7 @@ export class LcusRelay implements RelayDriver {
 
   private portFor(generation: number): SerialPort {
     const port = this.port;
-    if (!port || this.closed || this.current !== 'connected' || this.generation !== generation) {
+    if (!port || this.closed || this.state !== 'connected' || this.generation !== generation) {
       throw this.notConnected();
     }
 
@@ -189,7 +188,7 @@ export class LcusRelay implements RelayDriver {
     } catch (cause) {
       const error = asConnectError(cause, this.options.port);
       if (!this.port && !this.closed)
-        this.setState(hasCode(error, 'port_busy') ? 'error' : 'disconnected', error);
+        this.status.set(hasCode(error, 'port_busy') ? 'error' : 'disconnected', error);
       return error;
     } finally {
       this.connecting = false;
@@ -207,14 +206,14 @@ export class LcusRelay implements RelayDriver {
     this.portIdentity = await deviceIdentity(this.options.port);
     if (this.port !== port) throw new KioskError('disconnected', 'relay port lost while opening');
 
-    this.setState('connecting');
+    this.status.set('connecting');
     await this.driveAllOff(port);
     if (this.closed || this.port !== port) {
       throw new KioskError('disconnected', 'relay port lost or closed while driving off');
     }
 
     this.generation += 1;
-    this.setState('connected');
+    this.status.set('connected');
   }
 
   private attach(port: SerialPort): void {
@@ -282,7 +281,7 @@ export class LcusRelay implements RelayDriver {
         cause,
       },
     );
-    this.setState('disconnected', error);
+    this.status.set('disconnected', error);
   }
 
   private forget(): void {
@@ -291,24 +290,7 @@ export class LcusRelay implements RelayDriver {
   }
 
   private notConnected(): KioskError {
-    return new KioskError('disconnected', `relay on ${this.options.port} is ${this.current}`);
-  }
-
-  private setState(state: DeviceState, error?: Error): void {
-    if (state === this.current) return;
-
-    this.current = state;
-    const details = { port: this.options.port, channel: this.options.channel, state };
-    if (error) log.warn({ ...details, code: codeOf(error), err: error.message }, `state: ${state}`);
-    else log.info(details, `state: ${state}`);
-
-    for (const listener of [...this.stateListeners]) {
-      try {
-        listener(state, error);
-      } catch (listenerError) {
-        log.error({ err: listenerError }, 'state: a listener threw');
-      }
-    }
+    return new KioskError('disconnected', `relay on ${this.options.port} is ${this.state}`);
   }
 }
 
@@ -400,8 +382,4 @@ function asConnectError(cause: unknown, path: string): KioskError {
       cause,
     },
   );
-}
-
-function codeOf(error: Error): string | undefined {
-  return error instanceof KioskError ? error.code : undefined;
 }

@@ -3,9 +3,17 @@
  * KIOSK_TEST_RELAY_PORT names one, a real LCUS board. Checks that need to see the board's side or
  * to pull its cable run only where the harness can do so, and say why they skip elsewhere.
  */
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { hasCode, KioskError } from '../../app/common/errors.js';
-import type { DeviceState } from '../../app/core/ports.js';
+import {
+  collectWarnings,
+  describeContract,
+  needsCable,
+  plugBack,
+  pullCable,
+  recordStates,
+  type SkipIf,
+} from '../testing/device-contract.js';
 import type { LcusRelay } from './lcus.js';
 import type { LcusSimulator, SimulatedFrame } from './lcus-simulator.js';
 
@@ -29,26 +37,17 @@ export interface RelayContractHarness {
 const pulseMs = 300;
 const replugBudgetMs = 2_000;
 const receiveJitterMs = 50;
+const onSimulator = 'run against the simulator';
 
 /** Registers the relay contract suite under `name`, building a fresh harness for each test. */
 export function describeRelayContract(
   name: string,
   setup: () => Promise<RelayContractHarness>,
 ): void {
-  describe(name, () => {
-    let harness: RelayContractHarness;
-
-    beforeEach(async () => {
-      harness = await setup();
-    });
-
-    afterEach(async () => {
-      await harness.teardown();
-    });
-
+  describeContract(name, setup, (harness) => {
     /** A driver that is closed when the test ends, whatever happens. */
     function relayFor(invert = false): LcusRelay {
-      const relay = harness.createRelay({ invert });
+      const relay = harness().createRelay({ invert });
       onTestFinished(() => relay.close());
       return relay;
     }
@@ -56,10 +55,10 @@ export function describeRelayContract(
     /** Opens and, where the board is visible, waits until its drive-off frames have all arrived. */
     async function openSettled(relay: LcusRelay): Promise<number> {
       await relay.open();
-      const board = harness.board;
+      const board = harness().board;
       if (!board) return 0;
 
-      const last = harness.boardChannels;
+      const last = harness().boardChannels;
       await board.waitForFrame((frame) => frame.channel === last);
       return board.frames().length;
     }
@@ -71,9 +70,9 @@ export function describeRelayContract(
       await relay.open();
 
       expect(states).toEqual(['connecting', 'connected']);
-      const board = harness.board;
+      const board = harness().board;
       if (board) {
-        for (let channel = 1; channel <= harness.boardChannels; channel += 1) {
+        for (let channel = 1; channel <= harness().boardChannels; channel += 1) {
           await board.waitForFrame((frame) => frame.channel === channel && !frame.on);
           expect(board.coil(channel), `channel ${channel}`).toBe(false);
         }
@@ -90,25 +89,25 @@ export function describeRelayContract(
       await relay.pulse(pulseMs);
 
       expect(Date.now() - started).toBeGreaterThanOrEqual(pulseMs);
-      const board = harness.board;
+      const board = harness().board;
       if (board) {
-        const [on, off] = await pulseFrames(board, harness.channel, from);
+        const [on, off] = await pulseFrames(board, harness().channel, from);
         // Arrival times carry the simulator's event-loop delay, hence the slack either way.
         expect(off.at - on.at).toBeGreaterThanOrEqual(pulseMs - receiveJitterMs);
         expect(off.at - on.at).toBeLessThan(pulseMs + 300);
-        expect(board.coil(harness.channel)).toBe(false);
+        expect(board.coil(harness().channel)).toBe(false);
       }
     });
 
     it('swaps on and off for a board wired the other way', async () => {
       const relay = relayFor(true);
       const from = await openSettled(relay);
-      const board = harness.board;
+      const board = harness().board;
 
       await relay.pulse(pulseMs);
 
       if (board) {
-        const ours = (frame: SimulatedFrame): boolean => frame.channel === harness.channel;
+        const ours = (frame: SimulatedFrame): boolean => frame.channel === harness().channel;
         expect(
           board
             .frames()
@@ -120,32 +119,30 @@ export function describeRelayContract(
         const opening = await board.waitForFrame((frame) => ours(frame) && frame.on, 2_000, from);
         expect(closing.on).toBe(false);
         expect(opening.at - closing.at).toBeGreaterThanOrEqual(pulseMs - receiveJitterMs);
-        expect(board.coil(harness.channel)).toBe(true);
+        expect(board.coil(harness().channel)).toBe(true);
       }
     });
 
     it('reports an unplug as disconnected with a coded error and refuses pulses meanwhile', async ({
       skip,
     }) => {
-      const { unplug } = needsCable(harness, skip);
+      const { unplug } = needsCable(harness(), skip, onSimulator);
       const relay = relayFor();
       await relay.open();
-      const lost = nextState(relay, 'disconnected');
 
-      await unplug();
+      const { error } = await pullCable(relay, unplug);
 
-      const { error } = await lost;
       expect(hasCode(error, 'disconnected')).toBe(true);
       expect(relay.state).toBe('disconnected');
       await expect(relay.pulse(pulseMs)).rejects.toSatisfy((e) => hasCode(e, 'disconnected'));
     });
 
     it('fails a pulse in flight as disconnected when the cable is pulled', async ({ skip }) => {
-      const { unplug } = needsCable(harness, skip);
+      const { unplug } = needsCable(harness(), skip, onSimulator);
       const relay = relayFor();
       const from = await openSettled(relay);
       const pulse = relay.pulse(10_000);
-      await harness.board?.waitForFrame((frame) => frame.on, 2_000, from);
+      await harness().board?.waitForFrame((frame) => frame.on, 2_000, from);
       const started = Date.now();
 
       await unplug();
@@ -155,34 +152,30 @@ export function describeRelayContract(
     });
 
     it('recovers within 2 s of a replug and drives the channel off again', async ({ skip }) => {
-      const { unplug, replug } = needsCable(harness, skip);
+      const { unplug, replug } = needsCable(harness(), skip, onSimulator);
       const relay = relayFor();
       await relay.open();
-      const lost = nextState(relay, 'disconnected');
-      await unplug();
-      await lost;
-      const from = harness.board?.frames().length ?? 0;
+      await pullCable(relay, unplug);
+      const from = harness().board?.frames().length ?? 0;
       const replugged = Date.now();
-      const back = nextState(relay, 'connected', replugBudgetMs);
 
-      await replug();
-      await back;
+      await plugBack(relay, replug, replugBudgetMs);
 
       expect(Date.now() - replugged).toBeLessThan(replugBudgetMs);
-      const board = harness.board;
+      const board = harness().board;
       if (board) {
         await board.waitForFrame(
-          (frame) => frame.channel === harness.channel && !frame.on,
+          (frame) => frame.channel === harness().channel && !frame.on,
           2_000,
           from,
         );
-        expect(board.coil(harness.channel)).toBe(false);
+        expect(board.coil(harness().channel)).toBe(false);
       }
     });
 
     it('never issues a pulse by itself after a reconnect', async ({ skip }) => {
-      const { unplug, replug } = needsCable(harness, skip);
-      const board = needsBoard(harness, skip);
+      const { unplug, replug } = needsCable(harness(), skip, onSimulator);
+      const board = needsBoard(harness(), skip);
       const relay = relayFor();
       await openSettled(relay);
       const interrupted = relay.pulse(10_000);
@@ -192,95 +185,42 @@ export function describeRelayContract(
       await expect(relay.pulse(pulseMs)).rejects.toSatisfy((e) => hasCode(e, 'disconnected'));
       const from = board.frames().length;
 
-      const back = nextState(relay, 'connected', replugBudgetMs);
-      await replug();
-      await back;
+      await plugBack(relay, replug, replugBudgetMs);
       await relay.pulse(50);
-      await pulseFrames(board, harness.channel, from);
+      await pulseFrames(board, harness().channel, from);
 
       // The only on frame after the replug is the fresh pulse: drive-off, on, off.
       const after = board
         .frames()
         .slice(from)
-        .filter((frame) => frame.channel === harness.channel);
+        .filter((frame) => frame.channel === harness().channel);
       expect(after.map((frame) => frame.on)).toEqual([false, true, false]);
     });
 
     it('goes through 20 unplug and replug cycles without piling up listeners', async ({ skip }) => {
-      const { unplug, replug } = needsCable(harness, skip);
+      const { unplug, replug } = needsCable(harness(), skip, onSimulator);
       const relay = relayFor();
       await relay.open();
       const warnings = collectWarnings();
       const relayBefore = relay.listenerCounts();
-      const boardBefore = harness.board?.listenerCounts();
+      const boardBefore = harness().board?.listenerCounts();
 
       for (let cycle = 0; cycle < 20; cycle += 1) {
-        const lost = nextState(relay, 'disconnected');
-        await unplug();
-        await lost;
-        const back = nextState(relay, 'connected', replugBudgetMs);
-        await replug();
-        await back;
+        await pullCable(relay, unplug);
+        await plugBack(relay, replug, replugBudgetMs);
       }
 
       expect(relay.listenerCounts()).toEqual(relayBefore);
-      expect(harness.board?.listenerCounts()).toEqual(boardBefore);
+      expect(harness().board?.listenerCounts()).toEqual(boardBefore);
       expect(warnings()).toEqual([]);
       await relay.pulse(50);
     }, 60_000);
   });
 }
 
-function needsCable(
-  harness: RelayContractHarness,
-  skip: (condition: boolean, note?: string) => void,
-): { unplug: () => Promise<void>; replug: () => Promise<void> } {
-  skip(
-    !harness.unplug || !harness.replug,
-    'needs a harness that can pull the cable: run against the simulator',
-  );
-  return { unplug: () => harness.unplug!(), replug: () => harness.replug!() };
-}
-
-function needsBoard(
-  harness: RelayContractHarness,
-  skip: (condition: boolean, note?: string) => void,
-): LcusSimulator {
-  skip(!harness.board, 'needs to see the board side of the wire: run against the simulator');
+function needsBoard(harness: RelayContractHarness, skip: SkipIf): LcusSimulator {
+  skip(!harness.board, `needs to see the board side of the wire: ${onSimulator}`);
   return harness.board!;
-}
-
-function recordStates(relay: LcusRelay): DeviceState[] {
-  const states: DeviceState[] = [];
-  const unsubscribe = relay.onStateChange((state) => states.push(state));
-  onTestFinished(unsubscribe);
-  return states;
-}
-
-/** Resolves with the next change to `wanted`; subscribe before causing it. */
-function nextState(
-  relay: LcusRelay,
-  wanted: DeviceState,
-  timeoutMs = 2_000,
-): Promise<{ state: DeviceState; error?: Error }> {
-  const reached = new Promise<{ state: DeviceState; error?: Error }>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(
-        new Error(`relay did not become ${wanted} within ${timeoutMs} ms (is ${relay.state})`),
-      );
-    }, timeoutMs);
-    const unsubscribe = relay.onStateChange((state, error) => {
-      if (state !== wanted) return;
-
-      clearTimeout(timer);
-      unsubscribe();
-      resolve({ state, error });
-    });
-  });
-  // A test that fails before awaiting this must not also leave an unhandled rejection behind.
-  reached.catch(() => undefined);
-  return reached;
 }
 
 /** The on frame and the off frame that follows it on `channel`, from frames()[from] on. */
@@ -301,17 +241,4 @@ async function pulseFrames(
     onIndex + 1,
   );
   return [on, off];
-}
-
-/** Collects process warnings (MaxListenersExceededWarning is how Node reports a listener leak). */
-function collectWarnings(): () => string[] {
-  const seen: string[] = [];
-  const listener = (warning: Error): void => {
-    seen.push(`${warning.name}: ${warning.message}`);
-  };
-  process.on('warning', listener);
-  onTestFinished(() => {
-    process.off('warning', listener);
-  });
-  return () => [...seen];
 }

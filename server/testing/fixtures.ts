@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildServer, sessionCookie, startServer } from '../app.js';
+import { buildServer, sessionCookie, startServer, type ServerOptions } from '../app.js';
 import { parseServerConfig, type ServerConfig } from '../config.js';
 import { openServerStore, type ServerStore } from '../store.js';
 
@@ -32,16 +32,18 @@ export const adminPassword = 'correct horse battery';
 /** Builds (and with `listen`, starts on a free loopback port) a server with one admin. */
 export async function makeServer(
   raw: Record<string, unknown> = {},
-  options: { listen?: boolean } = {},
+  options: { listen?: boolean } & Pick<ServerOptions, 'baseDir' | 'consoleDir' | 'calls'> = {},
 ): Promise<TestServer> {
+  const { listen, ...serverOptions } = options;
   const folder = await mkdtemp(join(tmpdir(), 'intercom-test-'));
   const store = openServerStore({ file: join(folder, 'intercom.db') });
   const config = parseServerConfig({ port: 0, ...raw });
   const clock: TestClock = { now: Date.UTC(2026, 0, 5, 8, 0, 0) };
   const now = () => clock.now;
 
-  const running = options.listen ? await startServer({ store, config, now }) : undefined;
-  const app = running?.app ?? (await buildServer({ store, config, now }));
+  const built = { ...serverOptions, store, config, now };
+  const running = listen ? await startServer(built) : undefined;
+  const app = running?.app ?? (await buildServer(built));
   await app.intercom.auth.createGuard(adminName, adminPassword, 'admin', 'test');
 
   const close = async () => {
@@ -82,4 +84,19 @@ export async function enrolKiosk(
   if (response.statusCode !== 201) throw new Error(`enrol failed: ${response.body}`);
 
   return response.json<{ secret: string }>().secret;
+}
+
+/** A GET through inject, sending `cookie` (a login's Cookie header) when given. */
+export function getAs(app: FastifyInstance, url: string, cookie?: string) {
+  return app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} });
+}
+
+/** A POST of a JSON `payload` through inject, sending `cookie` when given. */
+export function postAs(app: FastifyInstance, url: string, payload: unknown, cookie?: string) {
+  return app.inject({
+    method: 'POST',
+    url,
+    payload: payload as Record<string, unknown>,
+    headers: cookie ? { cookie } : {},
+  });
 }

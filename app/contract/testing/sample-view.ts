@@ -13,6 +13,10 @@ export function sampleView(overrides: Partial<KioskView> = {}): KioskView {
     refusal: null,
     gateAvailable: true,
     screenTimeoutAt: null,
+    call: null,
+    callAvailable: true,
+    callFallback: 'Call the property office: 010-0000 0000',
+    callKey: null,
     ...overrides,
   };
 }

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { locales, refusalReasons, type Locale } from '../../contract/api.js';
+import { callEndReasons } from '../../contract/intercom-protocol.js';
 import { errorCodes } from '../../common/errors.js';
 import { errorMessageKey } from '../error-message.js';
+import {
+  flattenTranslations as flatten,
+  placeholdersOf as placeholders,
+  translationKeysUsedIn as keysUsedIn,
+  type TranslationTree as Tree,
+} from '../../web/testing/translations.js';
 import { resources } from './index.js';
-
-type Tree = { [key: string]: string | Tree };
 
 // Every renderer source (not the tests), read as text through Vite's glob so no Node import is
 // needed in renderer code.
@@ -13,29 +18,6 @@ const sources = import.meta.glob<string>(['../**/*.ts', '../**/*.tsx', '!../**/*
   import: 'default',
   eager: true,
 });
-
-/** Flattens nested strings into dotted keys: { a: { b: 'x' } } → { 'a.b': 'x' }. */
-function flatten(tree: Tree, prefix = ''): Map<string, unknown> {
-  const flat = new Map<string, unknown>();
-  for (const [key, value] of Object.entries(tree)) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === 'object' && value !== null) {
-      for (const [inner, leaf] of flatten(value, path)) flat.set(inner, leaf);
-    } else {
-      flat.set(path, value);
-    }
-  }
-  return flat;
-}
-
-/** The literal keys of every t('...') call in `source`; template keys are checked separately. */
-function keysUsedIn(source: string): string[] {
-  return [...source.matchAll(/\bt\(\s*(['"])([^'"]+)\1/g)].map((match) => match[2]);
-}
-
-function placeholders(text: unknown): string[] {
-  return [...String(text).matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((match) => match[1]).sort();
-}
 
 const flatByLocale = Object.fromEntries(
   locales.map((locale) => [locale, flatten(resources[locale].translation as Tree)]),
@@ -84,6 +66,14 @@ describe('translations', () => {
     expect(missing).toEqual([]);
   });
 
+  it('has a message for every reason a call can end', () => {
+    const missing = locales.flatMap((locale) =>
+      callEndReasons.filter((reason) => !flatByLocale[locale].has(`callEndReason.${reason}`)),
+    );
+
+    expect(missing).toEqual([]);
+  });
+
   it('has a message for every error code and for camera failures', () => {
     const keys = new Set(
       [...errorCodes, 'camera_unavailable', 'NotAllowedError'].map(errorMessageKey),
@@ -93,13 +83,5 @@ describe('translations', () => {
     );
 
     expect(missing).toEqual([]);
-  });
-});
-
-describe('keysUsedIn', () => {
-  it('finds keys in single- and double-quoted t() calls but not in other functions', () => {
-    const source = `t('a.b'); t("c.d", { x }); format('e.f'); const at = t(  'g.h' );`;
-
-    expect(keysUsedIn(source)).toEqual(['a.b', 'c.d', 'g.h']);
   });
 });

@@ -1,7 +1,11 @@
-/** The attract screen: where the visitor is, one huge button to start, privacy and language. */
+/**
+ * The attract screen: where the visitor is, one huge button to scan a pass and one to call a
+ * guard for those without one, privacy and language.
+ */
 import { useTranslation } from 'react-i18next';
 import type { KioskView } from '../../contract/api.js';
 import { useKiosk } from '../kiosk-context.js';
+import { CallGuardButton } from './CallGuardButton.js';
 import { LocaleButtons } from './LocaleButtons.js';
 
 /** The idle screen for `view`. */
@@ -20,15 +24,18 @@ export function IdleScreen({ view }: { view: KioskView }) {
           {t('idle.gateUnavailable')}
         </p>
       )}
-      <button
-        type="button"
-        className="button button-primary button-huge"
-        data-testid="start-scan"
-        onClick={() => send('visitor:startScan', {})}
-      >
-        <span className="button-label">{t('idle.startScan')}</span>
-        <span className="button-hint">{t('idle.startScanHint')}</span>
-      </button>
+      <div className="idle-choices">
+        <button
+          type="button"
+          className="button button-primary button-huge"
+          data-testid="start-scan"
+          onClick={() => send('visitor:startScan', {})}
+        >
+          <span className="button-label">{t('idle.startScan')}</span>
+          <span className="button-hint">{t('idle.startScanHint')}</span>
+        </button>
+        <CallGuardButton view={view} size="large" />
+      </div>
       <div className="actions">
         <button
           type="button"

@@ -1,7 +1,8 @@
-/** A refusal in plain words, with a way to try again or go back. */
+/** A refusal in plain words, with a way to try again, call a guard or go back. */
 import { useTranslation } from 'react-i18next';
 import type { KioskView } from '../../contract/api.js';
 import { useKiosk } from '../kiosk-context.js';
+import { CallGuardButton } from './CallGuardButton.js';
 import { Countdown } from './Countdown.js';
 
 /** The refused screen; the reason is on the root as data-refusal for tests and support. */
@@ -21,6 +22,7 @@ export function RefusedScreen({ view }: { view: KioskView }) {
         {t(`refusal.${reason}`)}
       </p>
       <p className="help">{t('refused.help')}</p>
+      <CallGuardButton view={view} size="plain" />
       <div className="actions">
         <button
           type="button"

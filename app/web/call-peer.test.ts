@@ -1,0 +1,498 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { MediaConfig, Signal } from '../contract/intercom-protocol.js';
+import { createCallPeer, type CallPeerOptions, type CallPeerStates } from './call-peer.js';
+
+const media: MediaConfig = {
+  iceServers: [{ urls: ['stun:127.0.0.1:3478'] }],
+  iceTransportPolicy: 'relay',
+};
+
+/** The part of RTCPeerConnection the peer uses, recording what was done to it. */
+class FakePeerConnection {
+  signalingState: RTCSignalingState = 'stable';
+  iceConnectionState: RTCIceConnectionState = 'new';
+  connectionState: RTCPeerConnectionState = 'new';
+  localDescription: RTCSessionDescriptionInit | null = null;
+  remoteDescription: RTCSessionDescriptionInit | null = null;
+  readonly addedTracks: string[] = [];
+  readonly transceivers: { kind: string; direction: string | undefined }[] = [];
+  readonly addedCandidates: RTCIceCandidateInit[] = [];
+  readonly offerOptions: (RTCOfferOptions | undefined)[] = [];
+  restarts = 0;
+  closed = false;
+  onicecandidate: ((event: { candidate: unknown }) => void) | null = null;
+  ontrack: ((event: { track: { kind: string }; streams: unknown[] }) => void) | null = null;
+  oniceconnectionstatechange: (() => void) | null = null;
+  onconnectionstatechange: (() => void) | null = null;
+
+  constructor(readonly config: RTCConfiguration) {}
+
+  addTrack(track: { kind: string }): void {
+    this.addedTracks.push(track.kind);
+  }
+
+  addTransceiver(kind: string, init?: RTCRtpTransceiverInit): void {
+    this.transceivers.push({ kind, direction: init?.direction });
+  }
+
+  createOffer(options?: RTCOfferOptions): Promise<RTCSessionDescriptionInit> {
+    this.offerOptions.push(options);
+    return Promise.resolve({ type: 'offer', sdp: `offer-${this.offerOptions.length}` });
+  }
+
+  createAnswer(): Promise<RTCSessionDescriptionInit> {
+    return Promise.resolve({ type: 'answer', sdp: 'answer-sdp' });
+  }
+
+  setLocalDescription(description: RTCSessionDescriptionInit): Promise<void> {
+    this.localDescription = description;
+    this.signalingState = description.type === 'offer' ? 'have-local-offer' : 'stable';
+    return Promise.resolve();
+  }
+
+  setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
+    this.remoteDescription = description;
+    this.signalingState = description.type === 'offer' ? 'have-remote-offer' : 'stable';
+    return Promise.resolve();
+  }
+
+  addIceCandidate(candidate: RTCIceCandidateInit): Promise<void> {
+    this.addedCandidates.push(candidate);
+    return Promise.resolve();
+  }
+
+  restartIce(): void {
+    this.restarts += 1;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Moves to new states the way the browser does: the state, then its event. */
+  enter(iceConnectionState: RTCIceConnectionState, connectionState: RTCPeerConnectionState): void {
+    this.iceConnectionState = iceConnectionState;
+    this.oniceconnectionstatechange?.();
+    this.connectionState = connectionState;
+    this.onconnectionstatechange?.();
+  }
+}
+
+function fakeTrack(kind: 'audio' | 'video') {
+  return { kind, enabled: true };
+}
+
+function fakeStream(tracks: ReturnType<typeof fakeTrack>[]) {
+  return {
+    getTracks: () => tracks,
+    getAudioTracks: () => tracks.filter((track) => track.kind === 'audio'),
+  };
+}
+
+const openPeers = new Set<{ close(): void }>();
+
+function setup(overrides: Partial<CallPeerOptions> = {}) {
+  const sent: Signal[] = [];
+  const states: CallPeerStates[] = [];
+  const remoteStreams: unknown[] = [];
+  let pc: FakePeerConnection | null = null;
+  const peer = createCallPeer({
+    role: 'offerer',
+    media,
+    localStream: null,
+    sendSignal: (signal) => sent.push(signal),
+    onRemoteStream: (stream) => remoteStreams.push(stream),
+    onStateChange: (next) => states.push(next),
+    createPeerConnection: (config) => {
+      pc = new FakePeerConnection(config);
+      return pc as unknown as RTCPeerConnection;
+    },
+    ...overrides,
+  });
+  openPeers.add(peer);
+
+  return { peer, pc: pc!, sent, states, remoteStreams };
+}
+
+// An answer without an offer number, as from an end that does not number offers.
+const answer: Signal = { kind: 'answer', data: { type: 'answer', sdp: 'answer-sdp' } };
+const answerTo = (offerNumber: number): Signal => ({
+  kind: 'answer',
+  data: { type: 'answer', sdp: `answer-to-${offerNumber}`, offerNumber },
+});
+const offer: Signal = { kind: 'offer', data: { type: 'offer', sdp: 'offer-sdp' } };
+const candidateLine = (n: number) => `candidate:${n} 1 udp 1 127.0.0.1 5000${n} typ host`;
+const candidate = (n: number): Signal => ({
+  kind: 'ice',
+  data: { candidate: candidateLine(n), sdpMid: '0' },
+});
+
+const offersIn = (sent: Signal[]) => sent.filter((signal) => signal.kind === 'offer');
+
+beforeEach(() => {
+  for (const level of ['info', 'warn'] as const) {
+    vi.spyOn(console, level).mockImplementation(() => undefined);
+  }
+});
+
+afterEach(() => {
+  for (const peer of openPeers) peer.close();
+  openPeers.clear();
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe('createCallPeer as the offerer', () => {
+  it('configures ICE from the call media and sends an offer on start', async () => {
+    const { peer, pc, sent } = setup();
+
+    await peer.start();
+
+    expect(pc.config).toEqual({ iceServers: media.iceServers, iceTransportPolicy: 'relay' });
+    expect(sent).toEqual([
+      { kind: 'offer', data: { type: 'offer', sdp: 'offer-1', offerNumber: 1 } },
+    ]);
+    expect(pc.localDescription).toEqual({ type: 'offer', sdp: 'offer-1' });
+  });
+
+  it('sends its camera and microphone and receives both kinds from the guard', async () => {
+    const stream = fakeStream([fakeTrack('audio'), fakeTrack('video')]);
+    const { peer, pc } = setup({ localStream: stream as unknown as MediaStream });
+
+    await peer.start();
+
+    expect(pc.addedTracks).toEqual(['audio', 'video']);
+    expect(pc.transceivers).toEqual([]);
+  });
+
+  it('still receives audio and video when it has nothing to send', async () => {
+    const { peer, pc } = setup();
+
+    await peer.start();
+
+    expect(pc.transceivers).toEqual([
+      { kind: 'audio', direction: 'recvonly' },
+      { kind: 'video', direction: 'recvonly' },
+    ]);
+  });
+
+  it('queues remote candidates until the answer is applied, then adds them in order', async () => {
+    const { peer, pc } = setup();
+    await peer.start();
+
+    await peer.receive(candidate(1));
+    await peer.receive(candidate(2));
+    expect(pc.addedCandidates).toEqual([]);
+
+    await peer.receive(answer);
+    await peer.receive(candidate(3));
+
+    expect(pc.remoteDescription).toEqual({ type: 'answer', sdp: 'answer-sdp' });
+    expect(pc.addedCandidates.map((added) => added.candidate)).toEqual(
+      [1, 2, 3].map(candidateLine),
+    );
+  });
+
+  it('ignores an answer in the wrong signalling state without throwing', async () => {
+    const { peer, pc } = setup();
+    await peer.start();
+    await peer.receive(answer);
+    const applied = pc.remoteDescription;
+
+    await expect(
+      peer.receive({ kind: 'answer', data: { type: 'answer', sdp: 'late' } }),
+    ).resolves.toBeUndefined();
+    expect(pc.remoteDescription).toBe(applied);
+  });
+
+  it('ignores an answer to an offer that was replaced', async () => {
+    const { peer, pc } = setup();
+    await peer.start();
+    await peer.receive({ kind: 'restart', data: {} });
+    await peer.receive(answerTo(1));
+    await vi.waitFor(() => expect(pc.restarts).toBe(1));
+
+    await peer.receive(answerTo(1));
+    expect(pc.signalingState).toBe('have-local-offer');
+
+    await peer.receive(answerTo(2));
+    expect(pc.remoteDescription?.sdp).toBe('answer-to-2');
+  });
+
+  it('sends the offer again when no answer comes in time, and takes the answer to it', async () => {
+    vi.useFakeTimers();
+    const { peer, pc, sent } = setup({ answerTimeoutMs: 5000 });
+    await peer.start();
+
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(offersIn(sent)).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+
+    expect(offersIn(sent).map((signal) => signal.data)).toMatchObject([
+      { offerNumber: 1 },
+      { offerNumber: 2 },
+    ]);
+    expect(pc.localDescription?.sdp).toBe('offer-2');
+    await peer.receive(answerTo(2));
+    expect(pc.remoteDescription?.sdp).toBe('answer-to-2');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('sends an unanswered ICE restart again as a restart', async () => {
+    vi.useFakeTimers();
+    const { peer, pc, sent } = setup({ answerTimeoutMs: 5000 });
+    await peer.start();
+    await peer.receive(answerTo(1));
+    pc.enter('failed', 'failed');
+    await vi.waitFor(() => expect(offersIn(sent)).toHaveLength(2));
+
+    await vi.advanceTimersByTimeAsync(5000);
+
+    expect(offersIn(sent)).toHaveLength(3);
+    expect(pc.restarts).toBe(2);
+    expect(pc.offerOptions.at(-1)).toEqual({ iceRestart: true });
+  });
+
+  it('ignores malformed descriptions and candidates', async () => {
+    const { peer, pc } = setup();
+    await peer.start();
+
+    await peer.receive({ kind: 'answer', data: { type: 'offer', sdp: 'x' } });
+    await peer.receive({ kind: 'answer', data: 'not an object' });
+    await peer.receive({ kind: 'ice', data: { candidate: 42 } });
+    await peer.receive(answer);
+
+    expect(pc.remoteDescription).toEqual({ type: 'answer', sdp: 'answer-sdp' });
+    expect(pc.addedCandidates).toEqual([]);
+  });
+
+  it('sends its own candidates, and null at the end of gathering', () => {
+    const { pc, sent } = setup();
+    const init = { candidate: 'candidate:1 1 udp 1 10.0.0.1 4000 typ host', sdpMid: '0' };
+
+    pc.onicecandidate?.({ candidate: { toJSON: () => init } });
+    pc.onicecandidate?.({ candidate: null });
+
+    expect(sent).toEqual([
+      { kind: 'ice', data: init },
+      { kind: 'ice', data: null },
+    ]);
+  });
+
+  it('restarts ICE at once when the connection fails', async () => {
+    const { peer, pc, sent } = setup();
+    await peer.start();
+    await peer.receive(answer);
+
+    pc.enter('failed', 'failed');
+
+    await vi.waitFor(() => expect(offersIn(sent)).toHaveLength(2));
+    expect(pc.restarts).toBe(1);
+    expect(pc.offerOptions.at(-1)).toEqual({ iceRestart: true });
+  });
+
+  it('restarts once per failure, not once per state event', async () => {
+    const { peer, pc, sent } = setup();
+    await peer.start();
+    await peer.receive(answer);
+
+    pc.enter('failed', 'failed');
+    await vi.waitFor(() => expect(offersIn(sent)).toHaveLength(2));
+    pc.enter('failed', 'failed');
+    await peer.receive(answer);
+
+    expect(pc.restarts).toBe(1);
+    expect(offersIn(sent)).toHaveLength(2);
+  });
+
+  it('restarts again on a later failure once the restart was answered', async () => {
+    const { peer, pc, sent } = setup();
+    await peer.start();
+    await peer.receive(answer);
+    pc.enter('failed', 'failed');
+    await vi.waitFor(() => expect(offersIn(sent)).toHaveLength(2));
+
+    await peer.receive(answer);
+    pc.enter('checking', 'connecting');
+    pc.enter('failed', 'failed');
+
+    await vi.waitFor(() => expect(offersIn(sent)).toHaveLength(3));
+    expect(pc.restarts).toBe(2);
+  });
+
+  it('restarts ICE only after staying disconnected for restartAfterMs', async () => {
+    vi.useFakeTimers();
+    const { peer, pc, sent } = setup({ restartAfterMs: 2000 });
+    await peer.start();
+    await peer.receive(answer);
+
+    pc.enter('disconnected', 'disconnected');
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(pc.restarts).toBe(0);
+
+    await vi.advanceTimersByTimeAsync(1);
+    expect(pc.restarts).toBe(1);
+    expect(offersIn(sent)).toHaveLength(2);
+  });
+
+  it('does not restart when a disconnection heals by itself', async () => {
+    vi.useFakeTimers();
+    const { peer, pc } = setup({ restartAfterMs: 2000 });
+    await peer.start();
+    await peer.receive(answer);
+
+    pc.enter('disconnected', 'disconnected');
+    await vi.advanceTimersByTimeAsync(1500);
+    pc.enter('connected', 'connected');
+    await vi.advanceTimersByTimeAsync(5000);
+
+    expect(pc.restarts).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('restarts when the answerer asks', async () => {
+    const { peer, pc, sent } = setup();
+    await peer.start();
+    await peer.receive(answer);
+
+    await peer.receive({ kind: 'restart', data: {} });
+
+    await vi.waitFor(() => expect(offersIn(sent)).toHaveLength(2));
+    expect(pc.offerOptions.at(-1)).toEqual({ iceRestart: true });
+  });
+
+  it('waits for an unanswered offer before restarting', async () => {
+    const { peer, pc, sent } = setup();
+    await peer.start();
+
+    await peer.receive({ kind: 'restart', data: {} });
+    expect(pc.restarts).toBe(0);
+
+    await peer.receive(answer);
+    await vi.waitFor(() => expect(pc.restarts).toBe(1));
+    expect(offersIn(sent)).toHaveLength(2);
+  });
+
+  it('reports every state change', () => {
+    const { pc, states } = setup();
+
+    pc.enter('checking', 'connecting');
+    pc.enter('connected', 'connected');
+
+    expect(states).toEqual([
+      { iceConnectionState: 'checking', connectionState: 'new' },
+      { iceConnectionState: 'checking', connectionState: 'connecting' },
+      { iceConnectionState: 'connected', connectionState: 'connecting' },
+      { iceConnectionState: 'connected', connectionState: 'connected' },
+    ]);
+  });
+
+  it('hands the remote stream to the page once, however many tracks it carries', () => {
+    const { pc, remoteStreams } = setup();
+    const stream = { id: 'guard' };
+
+    pc.ontrack?.({ track: { kind: 'audio' }, streams: [stream] });
+    pc.ontrack?.({ track: { kind: 'video' }, streams: [stream] });
+
+    expect(remoteStreams).toEqual([stream]);
+  });
+
+  it('mutes and unmutes the local audio tracks only', () => {
+    const audio = fakeTrack('audio');
+    const video = fakeTrack('video');
+    const { peer } = setup({ localStream: fakeStream([audio, video]) as unknown as MediaStream });
+
+    peer.setMuted(true);
+    expect([audio.enabled, video.enabled]).toEqual([false, true]);
+
+    peer.setMuted(false);
+    expect(audio.enabled).toBe(true);
+  });
+
+  it('closes the connection, clears its timers and applies nothing after', async () => {
+    vi.useFakeTimers();
+    const { peer, pc, sent } = setup();
+    await peer.start();
+    await peer.receive(answer);
+    pc.enter('disconnected', 'disconnected');
+    expect(vi.getTimerCount()).toBe(1);
+
+    peer.close();
+    await vi.advanceTimersByTimeAsync(10_000);
+    await peer.receive({ kind: 'restart', data: {} });
+
+    expect(pc.closed).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(pc.restarts).toBe(0);
+    expect(offersIn(sent)).toHaveLength(1);
+    expect(pc.onicecandidate).toBeNull();
+  });
+});
+
+describe('createCallPeer as the answerer', () => {
+  it('sends nothing on start and answers an offer', async () => {
+    const { peer, pc, sent } = setup({ role: 'answerer' });
+
+    await peer.start();
+    expect(sent).toEqual([]);
+
+    await peer.receive(offer);
+
+    expect(pc.remoteDescription).toEqual({ type: 'offer', sdp: 'offer-sdp' });
+    expect(sent).toEqual([{ kind: 'answer', data: { type: 'answer', sdp: 'answer-sdp' } }]);
+  });
+
+  it('names the offer it answers when the offerer numbered it', async () => {
+    const { peer, sent } = setup({ role: 'answerer' });
+
+    await peer.receive({ kind: 'offer', data: { type: 'offer', sdp: 'o', offerNumber: 7 } });
+
+    expect(sent).toEqual([
+      { kind: 'answer', data: { type: 'answer', sdp: 'answer-sdp', offerNumber: 7 } },
+    ]);
+  });
+
+  it('adds its tracks after the offer and only once, across ICE restarts', async () => {
+    const stream = fakeStream([fakeTrack('audio')]);
+    const { peer, pc } = setup({ role: 'answerer', localStream: stream as unknown as MediaStream });
+
+    await peer.receive(offer);
+    await peer.receive({ kind: 'offer', data: { type: 'offer', sdp: 'restart-offer' } });
+
+    expect(pc.addedTracks).toEqual(['audio']);
+    expect(pc.transceivers).toEqual([]);
+  });
+
+  it('queues candidates that arrive before the offer', async () => {
+    const { peer, pc } = setup({ role: 'answerer' });
+
+    await peer.receive(candidate(1));
+    expect(pc.addedCandidates).toEqual([]);
+
+    await peer.receive(offer);
+    expect(pc.addedCandidates).toHaveLength(1);
+  });
+
+  it('asks the offerer to restart once per failure and never restarts itself', () => {
+    const { pc, sent } = setup({ role: 'answerer' });
+
+    pc.enter('failed', 'failed');
+    pc.enter('failed', 'failed');
+    pc.enter('checking', 'connecting');
+    pc.enter('failed', 'failed');
+
+    expect(sent).toEqual([
+      { kind: 'restart', data: {} },
+      { kind: 'restart', data: {} },
+    ]);
+    expect(pc.restarts).toBe(0);
+  });
+
+  it('ignores answers, which only the offerer expects', async () => {
+    const { peer, pc } = setup({ role: 'answerer' });
+
+    await peer.receive(answer);
+
+    expect(pc.remoteDescription).toBeNull();
+  });
+});
