@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { chromiumPath } from './support/browser.js';
-import { hostCli, rendererIndex, repoRoot } from './support/paths.js';
+import { consoleIndex, hostCli, intercomCli, rendererIndex, repoRoot } from './support/paths.js';
 
 /** Lists what the end-to-end tests need but this machine lacks, with how to fix each. */
 export function missingPrerequisites(): string[] {
@@ -15,7 +15,7 @@ export function missingPrerequisites(): string[] {
     missing.push(`${chromiumPath} (apt-get install chromium, or set KIOSK_CHROMIUM)`);
   if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status !== 0)
     missing.push('socat (apt-get install socat)');
-  for (const built of [hostCli, rendererIndex]) {
+  for (const built of [hostCli, rendererIndex, intercomCli, consoleIndex]) {
     if (!existsSync(built))
       missing.push(`${path.relative(repoRoot, built)} (run \`npm run build\` first)`);
   }

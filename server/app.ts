@@ -34,7 +34,7 @@ import {
   kioskCloseCodes,
   kioskIdSchema,
 } from '../app/contract/intercom-protocol.js';
-import type { Guard, ServerStore } from './store.js';
+import type { Guard, GuardAccount, ServerStore } from './store.js';
 
 const log = moduleLogger('intercom');
 
@@ -79,21 +79,47 @@ const LoginBody = z.strictObject({
   password: z.string().min(1).max(256),
 });
 
+const PasswordSchema = z.string().min(10, 'at least 10 characters').max(256);
+const RoleSchema = z.enum(['admin', 'guard']);
+
 const GuardBody = z.strictObject({
   name: z.string().regex(/^[\p{L}\p{N}._-]{1,64}$/u, 'letters, digits, dot, dash or underscore'),
-  password: z.string().min(10, 'at least 10 characters').max(256),
-  role: z.enum(['admin', 'guard']).default('guard'),
+  password: PasswordSchema,
+  role: RoleSchema.default('guard'),
 });
+
+// A change names at least one field; an empty body is a client bug worth hearing about.
+const someField = [
+  (body: object) => Object.keys(body).length > 0,
+  'name at least one field to change',
+] as const;
+
+const GuardChangeBody = z
+  .strictObject({
+    role: RoleSchema.optional(),
+    disabled: z.boolean().optional(),
+    password: PasswordSchema.optional(),
+  })
+  .refine(...someField);
 
 const GroupIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits, dashes');
 
+const KioskNameSchema = z.string().min(1).max(100);
+
 const KioskBody = z.strictObject({
   id: kioskIdSchema,
-  name: z.string().min(1).max(100),
+  name: KioskNameSchema,
   ringGroup: GroupIdSchema.nullable().default(null),
 });
+
+const KioskChangeBody = z
+  .strictObject({
+    name: KioskNameSchema.optional(),
+    ringGroup: GroupIdSchema.nullable().optional(),
+  })
+  .refine(...someField);
 
 const RingGroupBody = z.strictObject({
   id: GroupIdSchema,
@@ -237,6 +263,8 @@ function addSessionRoutes(app: FastifyInstance): void {
   app.post('/api/logout', (request, reply) => {
     const token = request.cookies[sessionCookie];
     if (token) auth.logout(token);
+    // The console's channel of that session must not outlive it until its next message.
+    if (token) app.intercom.guards.closeEndedSessions();
 
     void reply.clearCookie(sessionCookie, { path: '/' }).status(204).send();
   });
@@ -293,14 +321,17 @@ function notConfigured(reply: FastifyReply, message: string): FastifyReply {
 }
 
 function addAdminRoutes(app: FastifyInstance): void {
-  const { auth, store, kiosks } = app.intercom;
+  addGuardAdminRoutes(app);
+  addKioskAdminRoutes(app);
+  addRingGroupRoutes(app);
+}
+
+function addGuardAdminRoutes(app: FastifyInstance): void {
+  const { auth, store, guards } = app.intercom;
 
   app.get('/api/guards', (request) => {
     requireAdmin(app, request);
-    const guards = store.listGuards();
-    return {
-      guards: guards.map((guard) => ({ ...publicGuard(guard), createdAt: guard.createdAt })),
-    };
+    return { guards: store.listGuards().map(guardAccount) };
   });
 
   app.post('/api/guards', async (request, reply) => {
@@ -310,6 +341,22 @@ function addAdminRoutes(app: FastifyInstance): void {
     const guard = await auth.createGuard(body.name, body.password, body.role, admin.name);
     return reply.status(201).send({ guard: publicGuard(guard) });
   });
+
+  app.patch('/api/guards/:name', async (request) => {
+    const admin = requireAdmin(app, request);
+    const { name } = parseBody(z.object({ name: z.string().min(1).max(64) }), request.params);
+    const body = parseBody(GuardChangeBody, request.body);
+
+    const actor = { name: admin.name, token: request.cookies[sessionCookie] ?? '' };
+    const guard = await auth.updateGuard(name, body, actor);
+    // A disabled guard's console, or one whose password was reset, must not keep ringing.
+    guards.closeEndedSessions();
+    return { guard: guardAccount(guard) };
+  });
+}
+
+function addKioskAdminRoutes(app: FastifyInstance): void {
+  const { auth, store, kiosks } = app.intercom;
 
   app.post('/api/kiosks', (request, reply) => {
     const admin = requireAdmin(app, request);
@@ -328,6 +375,25 @@ function addAdminRoutes(app: FastifyInstance): void {
     void reply.status(204).send();
   });
 
+  // A live call keeps the name and ring group it started with; the next call takes the new ones.
+  app.patch('/api/kiosks/:id', (request) => {
+    const admin = requireAdmin(app, request);
+    const { id } = parseBody(z.object({ id: kioskIdSchema }), request.params);
+    const body = parseBody(KioskChangeBody, request.body);
+
+    const { before, after } = store.updateKiosk(id, body);
+    kiosks.refresh(after);
+    const changes = changedFields(before, after, ['name', 'ringGroup']);
+    if (Object.keys(changes).length > 0) {
+      audit(app, 'kiosk.updated', admin.name, { kioskId: id, ...changes });
+    }
+    return { kiosk: after };
+  });
+}
+
+function addRingGroupRoutes(app: FastifyInstance): void {
+  const { store } = app.intercom;
+
   app.get('/api/ring-groups', (request) => {
     requireAdmin(app, request);
     return { ringGroups: store.listRingGroups() };
@@ -338,14 +404,40 @@ function addAdminRoutes(app: FastifyInstance): void {
     const body = parseBody(RingGroupBody, request.body);
 
     store.saveRingGroup(body);
-    store.appendAudit({
-      at: app.intercom.now(),
-      action: 'ring_group.saved',
-      actor: admin.name,
-      detail: { ...body },
-    });
+    audit(app, 'ring_group.saved', admin.name, { ...body });
     return { ringGroup: body };
   });
+
+  app.delete('/api/ring-groups/:id', (request, reply) => {
+    const admin = requireAdmin(app, request);
+    const { id } = parseBody(z.object({ id: GroupIdSchema }), request.params);
+
+    const group = store.deleteRingGroup(id);
+    audit(app, 'ring_group.deleted', admin.name, { ringGroupId: id, name: group.name });
+    void reply.status(204).send();
+  });
+}
+
+function audit(
+  app: FastifyInstance,
+  action: string,
+  actor: string,
+  detail: Record<string, unknown>,
+): void {
+  app.intercom.store.appendAudit({ at: app.intercom.now(), action, actor, detail });
+}
+
+/** Each of `fields` that differs, as `{ from, to }`. */
+function changedFields<T extends object>(
+  before: T,
+  after: T,
+  fields: readonly (keyof T & string)[],
+): Record<string, { from: unknown; to: unknown }> {
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  for (const field of fields) {
+    if (before[field] !== after[field]) changes[field] = { from: before[field], to: after[field] };
+  }
+  return changes;
 }
 
 function addKioskChannel(app: FastifyInstance): void {
@@ -446,4 +538,8 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 
 function publicGuard(guard: Guard): Guard {
   return { id: guard.id, name: guard.name, role: guard.role, disabled: guard.disabled };
+}
+
+function guardAccount(guard: GuardAccount): GuardAccount {
+  return { ...publicGuard(guard), createdAt: guard.createdAt };
 }

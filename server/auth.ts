@@ -9,7 +9,7 @@ import { maskName } from '../app/common/mask.js';
 import { moduleLogger } from '../app/core/log.js';
 import type { ServerConfig } from './config.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
-import type { Guard, KioskRecord, Role, ServerStore } from './store.js';
+import type { Guard, GuardAccount, KioskRecord, Role, ServerStore } from './store.js';
 
 const log = moduleLogger('auth');
 
@@ -98,6 +98,19 @@ export interface LoginResult {
   expiresAt: number;
 }
 
+/** What an admin changes of a guard account; the password arrives as typed and is only hashed. */
+export interface GuardUpdate {
+  role?: Role;
+  disabled?: boolean;
+  password?: string;
+}
+
+/** Who changes an account: the admin's name and the token of the session they act in. */
+export interface Actor {
+  name: string;
+  token: string;
+}
+
 /** What the authenticator works with. */
 export interface AuthOptions {
   store: ServerStore;
@@ -159,6 +172,30 @@ export class Authenticator {
     this.#audit('guard.created', actor, { guard: name, role });
     log.info({ guardId: guard.id, role }, 'create guard: done');
     return guard;
+  }
+
+  /**
+   * Changes a guard account as `actor` and audits each change (never the password). A disabled
+   * guard's sessions end; so do those of a guard whose password was reset, except the session
+   * the actor resets their own password in. Consoles still open on an ended session are the
+   * caller's to close (GuardChannel.closeEndedSessions).
+   */
+  async updateGuard(name: string, update: GuardUpdate, actor: Actor): Promise<GuardAccount> {
+    const passwordHash =
+      update.password === undefined ? undefined : await hashPassword(update.password);
+    const { before, after } = this.#store.updateGuard(name, {
+      role: update.role,
+      disabled: update.disabled,
+      passwordHash,
+    });
+
+    const endSessions = after.disabled || passwordHash !== undefined;
+    const keep = after.disabled ? undefined : sha256(actor.token);
+    const sessionsEnded = endSessions ? this.#store.deleteGuardSessions(after.id, keep) : 0;
+
+    this.#auditGuardChanges(before, after, passwordHash !== undefined, actor.name, sessionsEnded);
+    log.info({ guardId: after.id, sessionsEnded }, 'update guard: done');
+    return after;
   }
 
   /** Enrols a kiosk and returns its secret, which is shown this once and stored only hashed. */
@@ -230,6 +267,24 @@ export class Authenticator {
     // A name nobody has may be a password typed in the wrong field: it is neither stored nor logged.
     this.#audit('guard.login_failed', guard?.name ?? 'unknown', { remote });
     log.warn({ guard: guard ? guard.id : maskName(name), remote }, 'login: refused');
+  }
+
+  #auditGuardChanges(
+    before: GuardAccount,
+    after: GuardAccount,
+    passwordReset: boolean,
+    actor: string,
+    sessionsEnded: number,
+  ): void {
+    const guard = after.name;
+    if (before.role !== after.role) {
+      this.#audit('guard.role_changed', actor, { guard, from: before.role, to: after.role });
+    }
+    if (before.disabled !== after.disabled) {
+      const action = after.disabled ? 'guard.disabled' : 'guard.enabled';
+      this.#audit(action, actor, after.disabled ? { guard, sessionsEnded } : { guard });
+    }
+    if (passwordReset) this.#audit('guard.password_reset', actor, { guard, sessionsEnded });
   }
 
   async #upgradeHash(guard: Guard, password: string, stored: string): Promise<void> {

@@ -102,6 +102,19 @@ export class GuardChannel extends EventEmitter<GuardChannelEvents> {
     return true;
   }
 
+  /**
+   * Closes every console whose session has ended since it connected (the guard was disabled or
+   * their password reset), at once rather than at its next message; returns how many.
+   */
+  closeEndedSessions(): number {
+    const ended = [...this.#byGuard.values()]
+      .flatMap((connections) => [...connections])
+      .filter((connection) => !this.#auth.sessionGuard(connection.token));
+
+    for (const connection of ended) this.#sessionEnded(connection);
+    return ended.length;
+  }
+
   /** Stops the heartbeat and closes every console, telling them to reconnect later. */
   close(): void {
     clearInterval(this.#heartbeat);

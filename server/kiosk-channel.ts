@@ -110,6 +110,12 @@ export class KioskChannel extends EventEmitter<KioskChannelEvents> {
     return [...this.#online.values()].flatMap((connection) => connection.online ?? []);
   }
 
+  /** Takes an admin's change of an online kiosk's record, so its next call carries the new name. */
+  refresh(record: KioskRecord): void {
+    const online = this.#online.get(record.id)?.online;
+    if (online) online.kiosk = record;
+  }
+
   /** Sends a message to an online kiosk; false when it is not online. */
   send(kioskId: string, message: ServerToKioskMessage): boolean {
     const connection = this.#online.get(kioskId);

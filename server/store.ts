@@ -114,6 +114,25 @@ export interface GuardAccount extends Guard {
   createdAt: number;
 }
 
+/** What an admin may change of a guard account; a field left out stays as it is. */
+export interface GuardChange {
+  role?: Role;
+  disabled?: boolean;
+  passwordHash?: string;
+}
+
+/** What an admin may change of an enrolled kiosk; a field left out stays as it is. */
+export interface KioskChange {
+  name?: string;
+  ringGroup?: string | null;
+}
+
+/** A record as it was before a change and as it is now. */
+export interface Changed<T> {
+  before: T;
+  after: T;
+}
+
 /** An enrolled kiosk. */
 export interface KioskRecord {
   id: string;
@@ -294,9 +313,7 @@ export class ServerStore {
 
   /** The guard and their password hash, for login only. */
   guardCredentials(name: string): { guard: Guard; passwordHash: string } | undefined {
-    const row = guarded('find guard', () =>
-      this.#db.prepare('SELECT * FROM guards WHERE name = ?').get(name),
-    ) as GuardRow | undefined;
+    const row = guarded('find guard', () => this.#guardRow(name));
 
     return row && { guard: toGuard(row), passwordHash: row.password_hash };
   }
@@ -307,18 +324,57 @@ export class ServerStore {
       this.#db.prepare('SELECT * FROM guards ORDER BY name').all(),
     ) as GuardRow[];
 
-    return rows.map((row) => ({ ...toGuard(row), createdAt: row.created_at }));
+    return rows.map(toAccount);
   }
 
   /** True when at least one enabled admin exists. */
   hasAdmin(): boolean {
-    const row = guarded('count admins', () =>
-      this.#db
-        .prepare("SELECT count(*) AS n FROM guards WHERE role = 'admin' AND disabled = 0")
-        .get(),
-    ) as { n: number };
+    return guarded('count admins', () => this.#activeAdmins()) > 0;
+  }
 
-    return row.n > 0;
+  /**
+   * Changes a guard account. A change that would leave no active admin is refused with
+   * `conflict` and nothing changes: someone must always be able to manage the site.
+   */
+  updateGuard(name: string, change: GuardChange): Changed<GuardAccount> {
+    const update = this.#db.transaction(() => {
+      const before = this.#guardRow(name);
+      if (!before) throw new KioskError('not_found', `no guard ${name}`);
+
+      this.#db
+        .prepare(
+          `UPDATE guards SET role = coalesce(@role, role), disabled = coalesce(@disabled, disabled),
+           password_hash = coalesce(@passwordHash, password_hash) WHERE id = @id`,
+        )
+        .run({
+          id: before.id,
+          role: change.role ?? null,
+          disabled: change.disabled === undefined ? null : Number(change.disabled),
+          passwordHash: change.passwordHash ?? null,
+        });
+      const after = this.#guardRow(name) ?? before;
+      if (isActiveAdmin(before) && !isActiveAdmin(after) && this.#activeAdmins() === 0) {
+        throw new KioskError(
+          'conflict',
+          `${name} is the last active admin: make another guard an admin first`,
+        );
+      }
+      return { before: toAccount(before), after: toAccount(after) };
+    });
+
+    return guarded('update guard', () => update.immediate());
+  }
+
+  #guardRow(name: string): GuardRow | undefined {
+    return this.#db.prepare('SELECT * FROM guards WHERE name = ?').get(name) as
+      GuardRow | undefined;
+  }
+
+  #activeAdmins(): number {
+    const row = this.#db
+      .prepare("SELECT count(*) AS n FROM guards WHERE role = 'admin' AND disabled = 0")
+      .get() as { n: number };
+    return row.n;
   }
 
   /** Stores a new session under the hash of its token. */
@@ -352,6 +408,15 @@ export class ServerStore {
       this.#db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(tokenHash),
     );
     return result.changes > 0;
+  }
+
+  /** Ends every session of a guard except the one whose token hash is `keep`; returns how many. */
+  deleteGuardSessions(guardId: number, keep?: string): number {
+    return guarded('delete guard sessions', () =>
+      this.#db
+        .prepare('DELETE FROM sessions WHERE guard_id = ? AND token_hash IS NOT ?')
+        .run(guardId, keep ?? null),
+    ).changes;
   }
 
   /** Removes sessions that expired before `now`; returns how many. */
@@ -398,6 +463,32 @@ export class ServerStore {
       ...group,
       guardIds: members.filter((m) => m.group_id === group.id).map((m) => m.guard_id),
     }));
+  }
+
+  /**
+   * Deletes a ring group and returns it. Refused with `conflict` while a kiosk that can still
+   * connect rings it; revoked kiosks keep no ring group.
+   */
+  deleteRingGroup(id: string): RingGroup {
+    const remove = this.#db.transaction(() => {
+      const group = this.listRingGroups().find((candidate) => candidate.id === id);
+      if (!group) throw new KioskError('not_found', `no ring group ${id}`);
+
+      const users = this.#db
+        .prepare('SELECT id FROM kiosks WHERE ring_group = ? AND revoked = 0 ORDER BY id')
+        .all(id) as { id: string }[];
+      if (users.length > 0) {
+        const names = users.map((kiosk) => kiosk.id).join(', ');
+        throw new KioskError(
+          'conflict',
+          `ring group ${id} still rings for kiosks ${names}: move them to another group first`,
+        );
+      }
+      this.#db.prepare('DELETE FROM ring_groups WHERE id = ?').run(id);
+      return group;
+    });
+
+    return guarded('delete ring group', () => remove.immediate());
   }
 
   /** The enabled guards a kiosk's calls ring: its ring group's members. */
@@ -451,6 +542,32 @@ export class ServerStore {
         this.#db.prepare('UPDATE kiosks SET revoked = 1 WHERE id = ?').run(id),
       ).changes > 0
     );
+  }
+
+  /** Renames a kiosk or moves it to another ring group; an unknown group is `not_found`. */
+  updateKiosk(id: string, change: KioskChange): Changed<KioskRecord> {
+    const update = this.#db.transaction(() => {
+      const before = this.kioskCredentials(id)?.kiosk;
+      if (!before) throw new KioskError('not_found', `no kiosk ${id}`);
+
+      const after = {
+        ...before,
+        name: change.name ?? before.name,
+        ringGroup: change.ringGroup === undefined ? before.ringGroup : change.ringGroup,
+      };
+      this.#db
+        .prepare('UPDATE kiosks SET name = ?, ring_group = ? WHERE id = ?')
+        .run(after.name, after.ringGroup, id);
+      return { before, after };
+    });
+
+    try {
+      return update.immediate();
+    } catch (cause) {
+      if (isConstraint(cause, 'FOREIGNKEY'))
+        throw new KioskError('not_found', 'no such ring group');
+      throw asStoreError('update kiosk failed', cause);
+    }
   }
 
   /** Every enrolled kiosk, by id. */
@@ -619,6 +736,14 @@ export class ServerStore {
 
 function toGuard(row: GuardRow): Guard {
   return { id: row.id, name: row.name, role: row.role, disabled: row.disabled !== 0 };
+}
+
+function toAccount(row: GuardRow): GuardAccount {
+  return { ...toGuard(row), createdAt: row.created_at };
+}
+
+function isActiveAdmin(row: GuardRow): boolean {
+  return row.role === 'admin' && row.disabled === 0;
 }
 
 function toKiosk(row: KioskRow): KioskRecord {

@@ -91,6 +91,7 @@ export class CallLink {
 
   /** The flow entered `calling`: ring the guards, telling them what this visit's scan showed. */
   placeCall(scan: CallScan | null): void {
+    // No photo yet: the visitor's photo and destination come with walk-in registration (issue 5).
     const context: CallContext = { scan: scan && fitScan(scan), photoJpegBase64: null };
 
     try {

@@ -350,6 +350,81 @@ describe('createCallPeer as the offerer', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('keeps restarting while the connection stays down, further apart each time, up to 10 s', async () => {
+    vi.useFakeTimers();
+    const { peer, pc, sent } = setup({ restartAfterMs: 2000 });
+    await peer.start();
+    await peer.receive(answer);
+    pc.enter('disconnected', 'disconnected');
+
+    // A restart while the network is still gone gathers nothing and changes no state.
+    for (const [waitMs, restarts] of [
+      [2000, 1],
+      [4000, 2],
+      [8000, 3],
+      [10_000, 4],
+      [10_000, 5],
+    ]) {
+      await vi.advanceTimersByTimeAsync(waitMs - 1);
+      expect(pc.restarts).toBe(restarts - 1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(pc.restarts).toBe(restarts);
+      await peer.receive(answerTo(restarts + 1));
+    }
+    expect(offersIn(sent)).toHaveLength(6);
+  });
+
+  it('keeps restarting after a failure that restarting did not mend', async () => {
+    vi.useFakeTimers();
+    const { peer, pc } = setup({ restartAfterMs: 2000 });
+    await peer.start();
+    await peer.receive(answer);
+
+    pc.enter('failed', 'failed');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pc.restarts).toBe(1);
+    await peer.receive(answerTo(2));
+
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(pc.restarts).toBe(2);
+  });
+
+  it('leaves ICE to check the candidates of a restart, and stops retrying once connected', async () => {
+    vi.useFakeTimers();
+    const { peer, pc } = setup({ restartAfterMs: 2000 });
+    await peer.start();
+    await peer.receive(answer);
+    pc.enter('disconnected', 'disconnected');
+    await vi.advanceTimersByTimeAsync(2000);
+    await peer.receive(answerTo(2));
+
+    pc.enter('checking', 'disconnected');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(pc.restarts).toBe(1);
+
+    pc.enter('connected', 'connected');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('waits restartAfterMs again on a drop after the connection came back', async () => {
+    vi.useFakeTimers();
+    const { peer, pc } = setup({ restartAfterMs: 2000 });
+    await peer.start();
+    await peer.receive(answer);
+    pc.enter('disconnected', 'disconnected');
+    await vi.advanceTimersByTimeAsync(2000);
+    await peer.receive(answerTo(2));
+    await vi.advanceTimersByTimeAsync(4000);
+    await peer.receive(answerTo(3));
+    pc.enter('connected', 'connected');
+
+    pc.enter('disconnected', 'disconnected');
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(pc.restarts).toBe(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(pc.restarts).toBe(3);
+  });
+
   it('restarts when the answerer asks', async () => {
     const { peer, pc, sent } = setup();
     await peer.start();

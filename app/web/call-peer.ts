@@ -2,7 +2,8 @@
  * One end of a call's WebRTC media, shared by the kiosk page and the guard console. The roles
  * are fixed (the kiosk offers, the guard answers), so there is no glare to resolve and no perfect
  * negotiation. What matters is surviving a network drop without a page reload: the offerer
- * restarts ICE when the connection fails, or stays disconnected too long, or the answerer asks.
+ * restarts ICE when the connection fails, or stays disconnected too long, or the answerer asks,
+ * and keeps restarting, further apart, for as long as the connection stays down.
  */
 import type { MediaConfig, Signal } from '../contract/intercom-protocol.js';
 import { assertNever } from '../common/errors.js';
@@ -51,6 +52,10 @@ export interface CallPeer {
 }
 
 const defaultRestartAfterMs = 2000;
+// A restart while the network is gone gathers nothing and the browser gives up on it without a
+// state change, so the offerer tries again; at most this long apart, so media returns within
+// about this long of the network.
+const maxRestartIntervalMs = 10_000;
 const defaultAnswerTimeoutMs = 5000;
 const mediaKinds = ['audio', 'video'] as const;
 
@@ -72,7 +77,10 @@ class WebRtcCallPeer implements CallPeer {
   #started = false;
   #localTracksAdded = false;
   #remoteStream: MediaStream | null = null;
-  #disconnectedTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Offerer: the next restart attempt while the connection is down. */
+  #recoveryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Offerer: how long the connection may stay down before the next restart attempt. */
+  #recoveryDelayMs: number;
   #answerTimer: ReturnType<typeof setTimeout> | null = null;
   /**
    * Offerer: the number of the latest offer. Offers carry it and answers echo it, so an answer
@@ -91,6 +99,7 @@ class WebRtcCallPeer implements CallPeer {
   constructor(options: CallPeerOptions) {
     this.#options = options;
     this.#restartAfterMs = options.restartAfterMs ?? defaultRestartAfterMs;
+    this.#recoveryDelayMs = this.#restartAfterMs;
     this.#answerTimeoutMs = options.answerTimeoutMs ?? defaultAnswerTimeoutMs;
     const create = options.createPeerConnection ?? ((config) => new RTCPeerConnection(config));
     this.#pc = create({
@@ -129,7 +138,7 @@ class WebRtcCallPeer implements CallPeer {
     if (this.#closed) return;
 
     this.#closed = true;
-    this.#clearDisconnectedTimer();
+    this.#clearRecoveryTimer();
     this.#clearAnswerTimer();
     this.#pendingCandidates.length = 0;
     this.#pc.onicecandidate = null;
@@ -381,11 +390,15 @@ class WebRtcCallPeer implements CallPeer {
     return stream;
   }
 
-  #handleStateChange(): void {
-    const states: CallPeerStates = {
+  #currentStates(): CallPeerStates {
+    return {
       iceConnectionState: this.#pc.iceConnectionState,
       connectionState: this.#pc.connectionState,
     };
+  }
+
+  #handleStateChange(): void {
+    const states = this.#currentStates();
     log.info('state: changed', { role: this.#options.role, ...states });
     this.#options.onStateChange?.(states);
 
@@ -394,18 +407,36 @@ class WebRtcCallPeer implements CallPeer {
   }
 
   #offererRecover(states: CallPeerStates): void {
-    if (isFailed(states)) {
-      this.#clearDisconnectedTimer();
-      return this.#requestRestart('failed');
+    if (isConnected(states)) return this.#endRecovery();
+
+    if (isFailed(states)) this.#requestRestart('failed');
+    if (isFailed(states) || isDisconnected(states)) this.#scheduleRecovery();
+  }
+
+  // A short drop (a Wi-Fi roam) often heals by itself: the first restart only after it lasts,
+  // then again, further apart, for as long as the connection stays down.
+  #scheduleRecovery(): void {
+    this.#recoveryTimer ??= setTimeout(() => this.#recoveryDue(), this.#recoveryDelayMs);
+  }
+
+  #recoveryDue(): void {
+    this.#recoveryTimer = null;
+    const waitedMs = this.#recoveryDelayMs;
+    this.#recoveryDelayMs = Math.min(waitedMs * 2, maxRestartIntervalMs);
+
+    const states = this.#currentStates();
+    if (isConnected(states)) return this.#endRecovery();
+
+    // Checking means a restart's candidates are being tried: they get the time to connect.
+    if (states.iceConnectionState !== 'checking') {
+      this.#requestRestart(`still down after ${waitedMs} ms`);
     }
+    this.#scheduleRecovery();
+  }
 
-    if (!isDisconnected(states)) return this.#clearDisconnectedTimer();
-
-    // A short drop (a Wi-Fi roam) often heals by itself; a restart only after it lasts.
-    this.#disconnectedTimer ??= setTimeout(() => {
-      this.#disconnectedTimer = null;
-      this.#requestRestart('disconnected too long');
-    }, this.#restartAfterMs);
+  #endRecovery(): void {
+    this.#clearRecoveryTimer();
+    this.#recoveryDelayMs = this.#restartAfterMs;
   }
 
   #answererRecover(states: CallPeerStates): void {
@@ -420,9 +451,9 @@ class WebRtcCallPeer implements CallPeer {
     this.#send({ kind: 'restart', data: {} });
   }
 
-  #clearDisconnectedTimer(): void {
-    if (this.#disconnectedTimer) clearTimeout(this.#disconnectedTimer);
-    this.#disconnectedTimer = null;
+  #clearRecoveryTimer(): void {
+    if (this.#recoveryTimer) clearTimeout(this.#recoveryTimer);
+    this.#recoveryTimer = null;
   }
 
   #clearAnswerTimer(): void {
@@ -433,6 +464,14 @@ class WebRtcCallPeer implements CallPeer {
 
 function isFailed(states: CallPeerStates): boolean {
   return states.iceConnectionState === 'failed' || states.connectionState === 'failed';
+}
+
+function isConnected(states: CallPeerStates): boolean {
+  const { iceConnectionState, connectionState } = states;
+  return (
+    (iceConnectionState === 'connected' || iceConnectionState === 'completed') &&
+    connectionState === 'connected'
+  );
 }
 
 function isDisconnected(states: CallPeerStates): boolean {

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test as base, type Page, type TestInfo } from '@playwright/test';
+import { test as base, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
 import {
   generateSiteKeys,
   issuePass,
@@ -43,6 +43,13 @@ export interface KioskSystemOptions {
   passesKeys?: SiteKeyPair;
   /** How long the relay closes for each opening. */
   pulseMs?: number;
+  /**
+   * More configuration: each top-level field replaces the default's, except objects, which are
+   * merged one level deep (so `{ timeouts: { scanSeconds: 5 } }` keeps the other timeouts).
+   */
+  config?: Record<string, unknown>;
+  /** Runs on the page's browser context before the page loads, e.g. to add init scripts. */
+  prepareContext?: (context: BrowserContext) => Promise<void>;
   /** The kiosk's screen; a 1920x1080 panel, the commonest kiosk display, when omitted. */
   viewport?: { width: number; height: number };
 }
@@ -121,7 +128,7 @@ export async function startKioskSystem(options: KioskSystemOptions): Promise<Kio
   parts.cleanups.push(() => rm(parts.dir, { recursive: true, force: true }));
 
   try {
-    const config = await startDevicesAndHost(parts, keys, options.pulseMs ?? 800);
+    const config = await startDevicesAndHost(parts, keys, options);
     await openKioskPage(parts, options);
     return systemOf(parts, keys, config);
   } catch (error) {
@@ -137,7 +144,7 @@ export async function startKioskSystem(options: KioskSystemOptions): Promise<Kio
 async function startDevicesAndHost(
   parts: Parts,
   keys: SiteKeyPair,
-  pulseMs: number,
+  options: KioskSystemOptions,
 ): Promise<Record<string, unknown>> {
   const ptyDir = path.join(parts.dir, 'pty');
   await mkdir(ptyDir);
@@ -149,7 +156,10 @@ async function startDevicesAndHost(
   parts.simulator = simulator;
   parts.cleanups.push(() => simulator.close());
 
-  const config = kioskConfig(parts, keys, pair.a, pulseMs);
+  const config = withOverrides(
+    kioskConfig(parts, keys, pair.a, options.pulseMs ?? 800),
+    options.config ?? {},
+  );
   const configFile = path.join(parts.dir, 'kiosk.json');
   await writeFile(configFile, JSON.stringify(config, null, 2));
 
@@ -177,6 +187,22 @@ function kioskConfig(
   };
 }
 
+function withOverrides(
+  config: Record<string, unknown>,
+  overrides: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged = { ...config };
+  for (const [key, value] of Object.entries(overrides)) {
+    const base = merged[key];
+    merged[key] = isPlainObject(base) && isPlainObject(value) ? { ...base, ...value } : value;
+  }
+  return merged;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 async function openKioskPage(parts: Parts, options: KioskSystemOptions): Promise<void> {
   const browser = await launchWithFakeCamera(options.videoFile);
   parts.cleanups.push(() => browser.close());
@@ -187,7 +213,9 @@ async function openKioskPage(parts: Parts, options: KioskSystemOptions): Promise
     locale: 'zh-CN',
   });
   // Playwright traces this context itself (config `trace`), as it does every context it launches.
-  await context.grantPermissions(['camera'], { origin: url.origin });
+  // The microphone carries the visitor's voice in a call to a guard.
+  await context.grantPermissions(['camera', 'microphone'], { origin: url.origin });
+  await options.prepareContext?.(context);
 
   const page = await context.newPage();
   parts.page = page;

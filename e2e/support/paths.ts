@@ -15,3 +15,9 @@ export const rendererIndex = path.join(repoRoot, 'dist/renderer/index.html');
 export function qrCorpusDir(): string {
   return process.env.KIOSK_QR_CORPUS ?? path.resolve(repoRoot, '../shared/corpus/qr');
 }
+
+/** The intercom server's entry point; `npm run build` writes it. */
+export const intercomCli = path.join(repoRoot, 'dist/server/cli.js');
+
+/** The guard console the intercom server serves; `npm run build` writes it too. */
+export const consoleIndex = path.join(repoRoot, 'dist/server/console/index.html');

@@ -93,8 +93,28 @@ export function getAs(app: FastifyInstance, url: string, cookie?: string) {
 
 /** A POST of a JSON `payload` through inject, sending `cookie` when given. */
 export function postAs(app: FastifyInstance, url: string, payload: unknown, cookie?: string) {
+  return sendAs(app, 'POST', url, payload, cookie);
+}
+
+/** A PATCH of a JSON `payload` through inject, sending `cookie` when given. */
+export function patchAs(app: FastifyInstance, url: string, payload: unknown, cookie?: string) {
+  return sendAs(app, 'PATCH', url, payload, cookie);
+}
+
+/** A DELETE through inject, sending `cookie` when given. */
+export function deleteAs(app: FastifyInstance, url: string, cookie?: string) {
+  return sendAs(app, 'DELETE', url, undefined, cookie);
+}
+
+function sendAs(
+  app: FastifyInstance,
+  method: 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  payload: unknown,
+  cookie: string | undefined,
+) {
   return app.inject({
-    method: 'POST',
+    method,
     url,
     payload: payload as Record<string, unknown>,
     headers: cookie ? { cookie } : {},

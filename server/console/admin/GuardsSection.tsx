@@ -1,0 +1,349 @@
+/**
+ * Guard accounts: who can log in to the console, a form to add one, and per account the changes
+ * an admin makes: disable or enable, change the role, set a new password. The server keeps at
+ * least one active admin and ends a disabled guard's sessions at once.
+ */
+import { useState, type FormEvent } from 'react';
+import { useT, type TranslationKey } from '../i18n/index.js';
+import { DoneNotice, FormErrorNotice, OutcomeNotice } from './AdminParts.js';
+import {
+  guardRoles,
+  type AdminApi,
+  type GuardAccount,
+  type GuardChange,
+  type GuardRole,
+} from './api.js';
+import {
+  guardChangeFailure,
+  guardFailure,
+  minPasswordLength,
+  readGuardForm,
+  readPasswordResetForm,
+  type FormError,
+} from './forms.js';
+import { useAdminAction, type AdminAction } from './use-admin-action.js';
+
+/** Each role's name on the page. */
+export const roleLabels: Record<GuardRole, TranslationKey> = {
+  guard: 'admin.roles.guard',
+  admin: 'admin.roles.admin',
+};
+
+/** The guards section; `self` is the admin's own name, `onChanged` reloads the page's data. */
+export function GuardsSection({
+  api,
+  guards,
+  self,
+  onChanged,
+}: {
+  api: AdminApi;
+  guards: GuardAccount[];
+  self: string;
+  onChanged: () => void;
+}) {
+  const { t } = useT();
+  const action = useAdminAction(onChanged);
+  const [resetting, setResetting] = useState<GuardAccount | null>(null);
+
+  const reset = (guard: GuardAccount) => {
+    action.clear();
+    setResetting(guard);
+  };
+  const passwordSet = (change: () => Promise<unknown>, name: string) => {
+    setResetting(null);
+    action.run(change, t('admin.guards.resetDone', { name }), guardChangeFailure);
+  };
+
+  return (
+    <section className="admin-section" aria-labelledby="admin-guards-title">
+      <h2 id="admin-guards-title">{t('admin.guards.title')}</h2>
+      <div className="admin-layout">
+        <div className="admin-list">
+          <OutcomeNotice outcome={action.outcome} testId="guard-change" />
+          {resetting && (
+            <PasswordResetForm
+              key={resetting.id}
+              api={api}
+              guard={resetting}
+              onSet={passwordSet}
+              onCancel={() => setResetting(null)}
+            />
+          )}
+          <GuardTable api={api} guards={guards} self={self} action={action} onReset={reset} />
+        </div>
+        <GuardForm api={api} onCreated={onChanged} />
+      </div>
+    </section>
+  );
+}
+
+function GuardTable({
+  api,
+  guards,
+  self,
+  action,
+  onReset,
+}: {
+  api: AdminApi;
+  guards: GuardAccount[];
+  self: string;
+  action: AdminAction;
+  onReset: (guard: GuardAccount) => void;
+}) {
+  const { t, locale } = useT();
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
+
+  return (
+    <table className="admin-table">
+      <thead>
+        <tr>
+          <th scope="col">{t('admin.guards.name')}</th>
+          <th scope="col">{t('admin.guards.role')}</th>
+          <th scope="col">{t('admin.guards.created')}</th>
+          <th scope="col">{t('admin.guards.state')}</th>
+          <th scope="col">
+            <span className="visually-hidden">{t('admin.guards.actions')}</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {guards.map((guard) => (
+          <tr
+            key={guard.id}
+            data-testid="guard-row"
+            data-guard-name={guard.name}
+            data-role={guard.role}
+            data-disabled={String(guard.disabled)}
+          >
+            <td data-label={t('admin.guards.name')}>
+              {guard.name}
+              {guard.name === self && <small className="hint"> {t('admin.you')}</small>}
+            </td>
+            <td data-label={t('admin.guards.role')}>{t(roleLabels[guard.role])}</td>
+            <td data-label={t('admin.guards.created')}>{day.format(guard.createdAt)}</td>
+            <td data-label={t('admin.guards.state')}>
+              {guard.disabled ? t('admin.guards.disabled') : t('admin.guards.active')}
+            </td>
+            <td>
+              <GuardActions
+                api={api}
+                guard={guard}
+                action={action}
+                onReset={() => onReset(guard)}
+              />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** A guard's changes: each button sends one PATCH and the section shows what came of it. */
+function GuardActions({
+  api,
+  guard,
+  action,
+  onReset,
+}: {
+  api: AdminApi;
+  guard: GuardAccount;
+  action: AdminAction;
+  onReset: () => void;
+}) {
+  const { t } = useT();
+  const name = guard.name;
+  const change = (body: GuardChange, done: string) =>
+    action.run(() => api.updateGuard(name, body), done, guardChangeFailure);
+  const role: GuardRole = guard.role === 'admin' ? 'guard' : 'admin';
+
+  return (
+    <div className="admin-actions">
+      {guard.disabled ? (
+        <button
+          type="button"
+          className="button button-quiet"
+          data-testid="guard-enable"
+          disabled={action.busy}
+          onClick={() => change({ disabled: false }, t('admin.guards.enabledDone', { name }))}
+        >
+          {t('admin.guards.enable')}
+        </button>
+      ) : (
+        <button
+          type="button"
+          className="button button-quiet button-danger"
+          data-testid="guard-disable"
+          disabled={action.busy}
+          onClick={() => change({ disabled: true }, t('admin.guards.disabledDone', { name }))}
+        >
+          {t('admin.guards.disable')}
+        </button>
+      )}
+      <button
+        type="button"
+        className="button button-quiet"
+        data-testid="guard-role"
+        disabled={action.busy}
+        onClick={() =>
+          change(
+            { role },
+            role === 'admin'
+              ? t('admin.guards.madeAdminDone', { name })
+              : t('admin.guards.madeGuardDone', { name }),
+          )
+        }
+      >
+        {role === 'admin' ? t('admin.guards.makeAdmin') : t('admin.guards.makeGuard')}
+      </button>
+      <button
+        type="button"
+        className="button button-quiet"
+        data-testid="guard-reset-password"
+        disabled={action.busy}
+        onClick={onReset}
+      >
+        {t('admin.guards.resetPassword')}
+      </button>
+    </div>
+  );
+}
+
+/** A new password for `guard`, typed twice; the section sends it and shows the outcome. */
+function PasswordResetForm({
+  api,
+  guard,
+  onSet,
+  onCancel,
+}: {
+  api: AdminApi;
+  guard: GuardAccount;
+  onSet: (change: () => Promise<unknown>, name: string) => void;
+  onCancel: () => void;
+}) {
+  const { t } = useT();
+  const [error, setError] = useState<FormError | null>(null);
+
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const checked = readPasswordResetForm(new FormData(event.currentTarget));
+    setError(checked.ok ? null : checked.error);
+    if (!checked.ok) return;
+
+    onSet(() => api.updateGuard(guard.name, { password: checked.value }), guard.name);
+  };
+
+  return (
+    <form className="card admin-form" onSubmit={submit} noValidate data-testid="guard-reset-form">
+      <h3>{t('admin.guards.resetTitle', { name: guard.name })}</h3>
+      <p className="hint">{t('admin.guards.resetNote')}</p>
+      {/* Tells a password manager whose password this is. */}
+      <input
+        type="text"
+        name="username"
+        autoComplete="username"
+        value={guard.name}
+        readOnly
+        hidden
+      />
+      <label className="field">
+        <span>{t('admin.guards.newPassword')}</span>
+        <input name="resetPassword" type="password" required autoComplete="new-password" />
+        <small className="hint">
+          {t('admin.guards.passwordHint', { length: minPasswordLength })}
+        </small>
+      </label>
+      <label className="field">
+        <span>{t('admin.guards.passwordAgain')}</span>
+        <input name="resetPasswordAgain" type="password" required autoComplete="new-password" />
+      </label>
+      <div className="admin-actions">
+        <button type="submit" className="button button-primary" data-testid="guard-reset-submit">
+          {t('admin.guards.resetSubmit')}
+        </button>
+        <button
+          type="button"
+          className="button button-secondary"
+          data-testid="guard-reset-cancel"
+          onClick={onCancel}
+        >
+          {t('admin.guards.cancel')}
+        </button>
+      </div>
+      {error && <FormErrorNotice error={error} testId="guard-reset-error" />}
+    </form>
+  );
+}
+
+function GuardForm({ api, onCreated }: { api: AdminApi; onCreated: () => void }) {
+  const { t } = useT();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<FormError | null>(null);
+  const [created, setCreated] = useState<string | null>(null);
+
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const checked = readGuardForm(new FormData(form));
+    setCreated(null);
+    setError(checked.ok ? null : checked.error);
+    if (!checked.ok) return;
+
+    setBusy(true);
+    api
+      .createGuard(checked.value)
+      .then(
+        () => {
+          form.reset();
+          setCreated(checked.value.name);
+          onCreated();
+        },
+        (failure: unknown) => setError(guardFailure(failure)),
+      )
+      .finally(() => setBusy(false));
+  };
+
+  return (
+    <form className="card admin-form" onSubmit={submit} noValidate>
+      <h3>{t('admin.guards.add')}</h3>
+      <label className="field">
+        <span>{t('admin.guards.name')}</span>
+        <input name="guardName" required maxLength={64} autoComplete="off" />
+        <small className="hint">{t('admin.guards.nameHint')}</small>
+      </label>
+      <label className="field">
+        <span>{t('admin.guards.password')}</span>
+        <input name="guardPassword" type="password" required autoComplete="new-password" />
+        <small className="hint">
+          {t('admin.guards.passwordHint', { length: minPasswordLength })}
+        </small>
+      </label>
+      <label className="field">
+        <span>{t('admin.guards.passwordAgain')}</span>
+        <input name="guardPasswordAgain" type="password" required autoComplete="new-password" />
+      </label>
+      <label className="field">
+        <span>{t('admin.guards.role')}</span>
+        <select name="guardRole" defaultValue="guard">
+          {guardRoles.map((role) => (
+            <option key={role} value={role}>
+              {t(roleLabels[role])}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button
+        type="submit"
+        className="button button-primary"
+        data-testid="guard-submit"
+        disabled={busy}
+      >
+        {busy ? t('admin.saving') : t('admin.guards.submit')}
+      </button>
+      {error && <FormErrorNotice error={error} testId="guard-error" />}
+      {created && (
+        <DoneNotice text={t('admin.guards.done', { name: created })} testId="guard-created" />
+      )}
+    </form>
+  );
+}
