@@ -8,7 +8,13 @@
 import type { Page } from '@playwright/test';
 import type { TurnServer } from './support/turn-server.js';
 import { callKey, expect, test, type GuardConsole, type Site } from './support/intercom.js';
-import { peerStats, type PeerStats } from './support/webrtc-stats.js';
+import {
+  expectRelayed,
+  noPeerStats,
+  peerStats,
+  pollPeerStats,
+  type PeerStats,
+} from './support/webrtc-stats.js';
 
 // Kiosk start-up plus a first connection to the server.
 const callableTimeoutMs = 15_000;
@@ -78,19 +84,6 @@ function consoleLines(page: Page): string[] {
   return lines;
 }
 
-/** Stats before any connection: media is counted from zero on whichever connection comes. */
-const noPeer: PeerStats = {
-  peers: 0,
-  connectionState: 'none',
-  iceConnectionState: 'none',
-  videoFramesDecoded: 0,
-  videoFrameWidth: 0,
-  audioPacketsReceived: 0,
-  audioSamplesReceived: 0,
-  localCandidateType: null,
-  remoteCandidateType: null,
-};
-
 /**
  * Resolves once fresh video frames and audio packets arrive at the page after `since`: on the
  * same connection the counters grow past `since`; on a newer one they grow from zero.
@@ -101,30 +94,19 @@ async function expectMediaGrowing(
   since: PeerStats,
   timeout: number,
 ): Promise<PeerStats> {
-  await expect
-    .poll(
-      async () => {
-        const stats = await peerStats(page);
-        if (stats.peers < since.peers) return false;
+  const grown = (stats: PeerStats) => {
+    if (stats.peers < since.peers) return false;
 
-        const base = stats.peers === since.peers ? since : noPeer;
-        return (
-          stats.videoFramesDecoded >= base.videoFramesDecoded + freshVideoFrames &&
-          stats.audioPacketsReceived > base.audioPacketsReceived
-        );
-      },
-      { message: `fresh video frames and audio arrive at the ${side}`, timeout },
-    )
-    .toBe(true);
+    const base = stats.peers === since.peers ? since : noPeerStats;
+    return (
+      stats.videoFramesDecoded >= base.videoFramesDecoded + freshVideoFrames &&
+      stats.audioPacketsReceived > base.audioPacketsReceived
+    );
+  };
+
+  const message = `fresh video frames and audio arrive at the ${side}`;
+  await pollPeerStats(page, grown, message, timeout).toBe(true);
   return peerStats(page);
-}
-
-/** Both ends of the call take the media path through the relay. */
-function expectRelayed(stats: { kiosk: PeerStats; guard: PeerStats }): void {
-  for (const side of [stats.kiosk, stats.guard]) {
-    expect(side.localCandidateType).toBe('relay');
-    expect(side.remoteCandidateType).toBe('relay');
-  }
 }
 
 /** Resolves once the page's connection reads `state` (ICE's, or the whole connection's). */
@@ -134,15 +116,10 @@ async function expectState(
   state: RegExp,
   timeout: number,
 ): Promise<PeerStats> {
-  await expect
-    .poll(
-      async () => {
-        const stats = await peerStats(page);
-        return `${stats.iceConnectionState}/${stats.connectionState}`;
-      },
-      { message: `the ${side}'s connection state (ICE/connection)`, timeout },
-    )
-    .toMatch(state);
+  const states = (stats: PeerStats) => `${stats.iceConnectionState}/${stats.connectionState}`;
+  const message = `the ${side}'s connection state (ICE/connection)`;
+
+  await pollPeerStats(page, states, message, timeout).toMatch(state);
   return peerStats(page);
 }
 
@@ -173,8 +150,8 @@ async function startRelayedCall(site: Site): Promise<RelayedCall> {
 
   const callId = await placeAndAnswer(site, guard);
   expectRelayed({
-    kiosk: await expectMediaGrowing(site.kiosk.page, 'kiosk', noPeer, mediaTimeoutMs),
-    guard: await expectMediaGrowing(guard.page, 'guard', noPeer, mediaTimeoutMs),
+    kiosk: await expectMediaGrowing(site.kiosk.page, 'kiosk', noPeerStats, mediaTimeoutMs),
+    guard: await expectMediaGrowing(guard.page, 'guard', noPeerStats, mediaTimeoutMs),
   });
 
   const documents = {

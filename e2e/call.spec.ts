@@ -9,7 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import type { Page } from '@playwright/test';
 import { generateSiteKeys } from '../app/core/passes.js';
 import { decodeQrTexts } from './support/decode.js';
-import { e2eGate, e2eSite, type KioskSystem, type RelayFrame } from './support/kiosk-fixture.js';
+import { expectGateStayedShut, relayFrame } from './support/gate-relay.js';
+import { e2eGate, e2eSite, type KioskSystem } from './support/kiosk-fixture.js';
 import {
   callKey,
   expect,
@@ -22,17 +23,18 @@ import {
 } from './support/intercom.js';
 import { openGuardChannel } from './support/intercom-server.js';
 import { makeImageVideo } from './support/video.js';
-import { mediaFlowing, peerStats, type PeerStats } from './support/webrtc-stats.js';
+import {
+  expectRelayed,
+  mediaFlowing,
+  peerStats,
+  pollPeerStats,
+  type PeerStats,
+} from './support/webrtc-stats.js';
 
-type Simulator = KioskSystem['simulator'];
-
-const relayChannel = 1;
 // Kiosk start-up plus a first connection to the server.
 const callableTimeoutMs = 15_000;
 // Offer, answer and ICE on loopback take well under a second; a loaded CI box needs room.
 const mediaTimeoutMs = 20_000;
-// Long enough for bytes to cross the pseudo-terminal had anything opened.
-const noOpeningWindowMs = 1_500;
 // The call screens' own timeouts are short in these kiosks (see kioskTimeouts).
 const backToIdleMs = 15_000;
 
@@ -83,38 +85,10 @@ async function expectMediaBothWays(
     ['kiosk', kiosk],
     ['guard', guard],
   ] as const) {
-    await expect
-      .poll(async () => mediaFlowing(await peerStats(page)), {
-        message: `video frames and audio arrive at the ${side}`,
-        timeout: mediaTimeoutMs,
-      })
-      .toBe(true);
+    const message = `video frames and audio arrive at the ${side}`;
+    await pollPeerStats(page, mediaFlowing, message, mediaTimeoutMs).toBe(true);
   }
   return { kiosk: await peerStats(kiosk), guard: await peerStats(guard) };
-}
-
-/** The relay frame that turned the gate's channel on or off, already received or still to come. */
-function relayFrame(
-  simulator: Simulator,
-  on: boolean,
-  timeoutMs: number,
-  after = 0,
-): Promise<RelayFrame> {
-  return simulator.waitForFrame(
-    (frame) => frame.channel === relayChannel && frame.on === on && frame.at >= after,
-    timeoutMs,
-  );
-}
-
-/** Nothing turned the relay on, within a window long enough for a pulse to have shown. */
-async function expectNoOpening(simulator: Simulator): Promise<void> {
-  // The start-up off frame proves the board is wired up, so "no on frame" means something.
-  await relayFrame(simulator, false, 5_000);
-
-  await expect(simulator.waitForFrame((frame) => frame.on, noOpeningWindowMs)).rejects.toThrow(
-    /within/,
-  );
-  expect(simulator.frames().filter((frame) => frame.on)).toEqual([]);
 }
 
 interface CallRow {
@@ -202,18 +176,18 @@ test.describe('a visitor calls the guard', () => {
 
     // Anna does not share her camera: the visitor hears her and sees an avatar.
     await expect(kiosk.page.getByTestId('guard-avatar')).toBeVisible();
-    await expect
-      .poll(async () => (await peerStats(anna.page)).videoFramesDecoded, {
-        message: 'the visitor video arrives at the guard',
-        timeout: mediaTimeoutMs,
-      })
-      .toBeGreaterThan(0);
-    await expect
-      .poll(async () => (await peerStats(kiosk.page)).audioSamplesReceived, {
-        message: "the guard's voice arrives at the kiosk",
-        timeout: mediaTimeoutMs,
-      })
-      .toBeGreaterThan(0);
+    await pollPeerStats(
+      anna.page,
+      (stats) => stats.videoFramesDecoded,
+      'the visitor video arrives at the guard',
+      mediaTimeoutMs,
+    ).toBeGreaterThan(0);
+    await pollPeerStats(
+      kiosk.page,
+      (stats) => stats.audioSamplesReceived,
+      "the guard's voice arrives at the kiosk",
+      mediaTimeoutMs,
+    ).toBeGreaterThan(0);
 
     // Bo's console offers no Open for a call Anna holds; Bo's own socket tries it anyway.
     const channel = await openGuardChannel(await bo.api());
@@ -224,7 +198,7 @@ test.describe('a visitor calls the guard', () => {
     } finally {
       channel.close();
     }
-    await expectNoOpening(kiosk.simulator);
+    await expectGateStayedShut(kiosk.simulator);
     await expect(screen(kiosk.page, 'inCall')).toBeVisible();
 
     await anna.page.getByTestId('hangup').click();
@@ -255,7 +229,7 @@ test.describe('a visitor calls the guard', () => {
     await expect(missed).toContainText(site.kioskName);
     await expect(historyRow(anna, 'missed')).toHaveCount(1);
     expect(await callRecord(site, callId)).toMatchObject({ outcome: 'missed', guard: null });
-    await expectNoOpening(kiosk.simulator);
+    await expectGateStayedShut(kiosk.simulator);
   });
 });
 
@@ -357,11 +331,7 @@ test.describe('calls through TURN', () => {
     await answer(site, anna, callId);
     await expectGuardCameraOn(anna);
 
-    const stats = await expectMediaBothWays(kiosk.page, anna.page);
-    for (const side of [stats.kiosk, stats.guard]) {
-      expect(side.localCandidateType).toBe('relay');
-      expect(side.remoteCandidateType).toBe('relay');
-    }
+    expectRelayed(await expectMediaBothWays(kiosk.page, anna.page));
     // Each side allocated its own relay with the credentials the server handed it.
     const allocated = new Set(
       [

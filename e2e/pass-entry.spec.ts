@@ -10,25 +10,14 @@ import type { Page } from '@playwright/test';
 import type { RefusalReason } from '../app/contract/api.js';
 import { generateSiteKeys, issuePass, type PassClaims } from '../app/core/passes.js';
 import type { KioskStore } from '../app/core/ports.js';
-import {
-  expect,
-  test,
-  validClaims,
-  type KioskSystem,
-  type RelayFrame,
-} from './support/kiosk-fixture.js';
+import { expectGateStayedShut, noOpeningWindowMs, relayFrame } from './support/gate-relay.js';
+import { expect, test, validClaims } from './support/kiosk-fixture.js';
 import { qrCorpusDir, repoRoot } from './support/paths.js';
 import { makeBlankVideo, makeImageVideo, makePassVideo } from './support/video.js';
 
-type Simulator = KioskSystem['simulator'];
-
 const pulseMs = 800;
-const relayChannel = 1;
 // Finding a code takes the page a few camera frames; the fake video shows it within 3 s a loop.
 const scanTimeoutMs = 20_000;
-// A pass that must not open the gate would have been pulsed before the refusal was shown; this
-// only gives those bytes time to cross the pseudo-terminal.
-const noOpeningWindowMs = 1_500;
 // The default acceptedSeconds (6) plus room for a slow machine.
 const acceptedToIdleMs = 15_000;
 // A corpus photograph whose code is a plain address, not a pass (see its .txt).
@@ -46,30 +35,6 @@ async function passVideo(name: string, text: string): Promise<string> {
 async function startScanning(page: Page): Promise<void> {
   await expect(screen(page, 'idle')).toBeVisible();
   await page.getByTestId('start-scan').click();
-}
-
-/** The relay frame that turned the gate's channel on or off, already received or still to come. */
-function relayFrame(
-  simulator: Simulator,
-  on: boolean,
-  timeoutMs: number,
-  after = 0,
-): Promise<RelayFrame> {
-  return simulator.waitForFrame(
-    (frame) => frame.channel === relayChannel && frame.on === on && frame.at >= after,
-    timeoutMs,
-  );
-}
-
-/** The relay was driven off at start-up and never on: the barrier stayed shut. */
-async function expectGateStayedShut(simulator: Simulator): Promise<void> {
-  // The start-up off frame proves the board is wired up, so "no on frame" means something.
-  await relayFrame(simulator, false, 5_000);
-
-  await expect(simulator.waitForFrame((frame) => frame.on, noOpeningWindowMs)).rejects.toThrow(
-    /within/,
-  );
-  expect(simulator.frames().filter((frame) => frame.on)).toEqual([]);
 }
 
 /** Polls the store until the admitted visit on `passId` is committed, and returns it. */

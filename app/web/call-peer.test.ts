@@ -82,11 +82,12 @@ function fakeTrack(kind: 'audio' | 'video') {
   return { kind, enabled: true };
 }
 
-function fakeStream(tracks: ReturnType<typeof fakeTrack>[]) {
-  return {
+function fakeStream(tracks: ReturnType<typeof fakeTrack>[]): MediaStream {
+  const stream = {
     getTracks: () => tracks,
     getAudioTracks: () => tracks.filter((track) => track.kind === 'audio'),
   };
+  return stream as unknown as MediaStream;
 }
 
 const openPeers = new Set<{ close(): void }>();
@@ -114,6 +115,14 @@ function setup(overrides: Partial<CallPeerOptions> = {}) {
   return { peer, pc: pc!, sent, states, remoteStreams };
 }
 
+/** An offerer whose first offer was answered. */
+async function answeredOfferer(overrides: Partial<CallPeerOptions> = {}) {
+  const call = setup(overrides);
+  await call.peer.start();
+  await call.peer.receive(answer);
+  return call;
+}
+
 // An answer without an offer number, as from an end that does not number offers.
 const answer: Signal = { kind: 'answer', data: { type: 'answer', sdp: 'answer-sdp' } };
 const answerTo = (offerNumber: number): Signal => ({
@@ -121,6 +130,7 @@ const answerTo = (offerNumber: number): Signal => ({
   data: { type: 'answer', sdp: `answer-to-${offerNumber}`, offerNumber },
 });
 const offer: Signal = { kind: 'offer', data: { type: 'offer', sdp: 'offer-sdp' } };
+const restart: Signal = { kind: 'restart', data: {} };
 const candidateLine = (n: number) => `candidate:${n} 1 udp 1 127.0.0.1 5000${n} typ host`;
 const candidate = (n: number): Signal => ({
   kind: 'ice',
@@ -157,7 +167,7 @@ describe('createCallPeer as the offerer', () => {
 
   it('sends its camera and microphone and receives both kinds from the guard', async () => {
     const stream = fakeStream([fakeTrack('audio'), fakeTrack('video')]);
-    const { peer, pc } = setup({ localStream: stream as unknown as MediaStream });
+    const { peer, pc } = setup({ localStream: stream });
 
     await peer.start();
 
@@ -194,9 +204,7 @@ describe('createCallPeer as the offerer', () => {
   });
 
   it('ignores an answer in the wrong signalling state without throwing', async () => {
-    const { peer, pc } = setup();
-    await peer.start();
-    await peer.receive(answer);
+    const { peer, pc } = await answeredOfferer();
     const applied = pc.remoteDescription;
 
     await expect(
@@ -208,7 +216,7 @@ describe('createCallPeer as the offerer', () => {
   it('ignores an answer to an offer that was replaced', async () => {
     const { peer, pc } = setup();
     await peer.start();
-    await peer.receive({ kind: 'restart', data: {} });
+    await peer.receive(restart);
     await peer.receive(answerTo(1));
     await vi.waitFor(() => expect(pc.restarts).toBe(1));
 
@@ -280,9 +288,7 @@ describe('createCallPeer as the offerer', () => {
   });
 
   it('restarts ICE at once when the connection fails', async () => {
-    const { peer, pc, sent } = setup();
-    await peer.start();
-    await peer.receive(answer);
+    const { pc, sent } = await answeredOfferer();
 
     pc.enter('failed', 'failed');
 
@@ -292,9 +298,7 @@ describe('createCallPeer as the offerer', () => {
   });
 
   it('restarts once per failure, not once per state event', async () => {
-    const { peer, pc, sent } = setup();
-    await peer.start();
-    await peer.receive(answer);
+    const { peer, pc, sent } = await answeredOfferer();
 
     pc.enter('failed', 'failed');
     await vi.waitFor(() => expect(offersIn(sent)).toHaveLength(2));
@@ -306,9 +310,7 @@ describe('createCallPeer as the offerer', () => {
   });
 
   it('restarts again on a later failure once the restart was answered', async () => {
-    const { peer, pc, sent } = setup();
-    await peer.start();
-    await peer.receive(answer);
+    const { peer, pc, sent } = await answeredOfferer();
     pc.enter('failed', 'failed');
     await vi.waitFor(() => expect(offersIn(sent)).toHaveLength(2));
 
@@ -322,9 +324,7 @@ describe('createCallPeer as the offerer', () => {
 
   it('restarts ICE only after staying disconnected for restartAfterMs', async () => {
     vi.useFakeTimers();
-    const { peer, pc, sent } = setup({ restartAfterMs: 2000 });
-    await peer.start();
-    await peer.receive(answer);
+    const { pc, sent } = await answeredOfferer({ restartAfterMs: 2000 });
 
     pc.enter('disconnected', 'disconnected');
     await vi.advanceTimersByTimeAsync(1999);
@@ -337,9 +337,7 @@ describe('createCallPeer as the offerer', () => {
 
   it('does not restart when a disconnection heals by itself', async () => {
     vi.useFakeTimers();
-    const { peer, pc } = setup({ restartAfterMs: 2000 });
-    await peer.start();
-    await peer.receive(answer);
+    const { pc } = await answeredOfferer({ restartAfterMs: 2000 });
 
     pc.enter('disconnected', 'disconnected');
     await vi.advanceTimersByTimeAsync(1500);
@@ -352,9 +350,7 @@ describe('createCallPeer as the offerer', () => {
 
   it('keeps restarting while the connection stays down, further apart each time, up to 10 s', async () => {
     vi.useFakeTimers();
-    const { peer, pc, sent } = setup({ restartAfterMs: 2000 });
-    await peer.start();
-    await peer.receive(answer);
+    const { peer, pc, sent } = await answeredOfferer({ restartAfterMs: 2000 });
     pc.enter('disconnected', 'disconnected');
 
     // A restart while the network is still gone gathers nothing and changes no state.
@@ -376,9 +372,7 @@ describe('createCallPeer as the offerer', () => {
 
   it('keeps restarting after a failure that restarting did not mend', async () => {
     vi.useFakeTimers();
-    const { peer, pc } = setup({ restartAfterMs: 2000 });
-    await peer.start();
-    await peer.receive(answer);
+    const { peer, pc } = await answeredOfferer({ restartAfterMs: 2000 });
 
     pc.enter('failed', 'failed');
     await vi.advanceTimersByTimeAsync(0);
@@ -391,9 +385,7 @@ describe('createCallPeer as the offerer', () => {
 
   it('leaves ICE to check the candidates of a restart, and stops retrying once connected', async () => {
     vi.useFakeTimers();
-    const { peer, pc } = setup({ restartAfterMs: 2000 });
-    await peer.start();
-    await peer.receive(answer);
+    const { peer, pc } = await answeredOfferer({ restartAfterMs: 2000 });
     pc.enter('disconnected', 'disconnected');
     await vi.advanceTimersByTimeAsync(2000);
     await peer.receive(answerTo(2));
@@ -408,9 +400,7 @@ describe('createCallPeer as the offerer', () => {
 
   it('waits restartAfterMs again on a drop after the connection came back', async () => {
     vi.useFakeTimers();
-    const { peer, pc } = setup({ restartAfterMs: 2000 });
-    await peer.start();
-    await peer.receive(answer);
+    const { peer, pc } = await answeredOfferer({ restartAfterMs: 2000 });
     pc.enter('disconnected', 'disconnected');
     await vi.advanceTimersByTimeAsync(2000);
     await peer.receive(answerTo(2));
@@ -426,11 +416,9 @@ describe('createCallPeer as the offerer', () => {
   });
 
   it('restarts when the answerer asks', async () => {
-    const { peer, pc, sent } = setup();
-    await peer.start();
-    await peer.receive(answer);
+    const { peer, pc, sent } = await answeredOfferer();
 
-    await peer.receive({ kind: 'restart', data: {} });
+    await peer.receive(restart);
 
     await vi.waitFor(() => expect(offersIn(sent)).toHaveLength(2));
     expect(pc.offerOptions.at(-1)).toEqual({ iceRestart: true });
@@ -440,7 +428,7 @@ describe('createCallPeer as the offerer', () => {
     const { peer, pc, sent } = setup();
     await peer.start();
 
-    await peer.receive({ kind: 'restart', data: {} });
+    await peer.receive(restart);
     expect(pc.restarts).toBe(0);
 
     await peer.receive(answer);
@@ -475,7 +463,7 @@ describe('createCallPeer as the offerer', () => {
   it('mutes and unmutes the local audio tracks only', () => {
     const audio = fakeTrack('audio');
     const video = fakeTrack('video');
-    const { peer } = setup({ localStream: fakeStream([audio, video]) as unknown as MediaStream });
+    const { peer } = setup({ localStream: fakeStream([audio, video]) });
 
     peer.setMuted(true);
     expect([audio.enabled, video.enabled]).toEqual([false, true]);
@@ -486,15 +474,13 @@ describe('createCallPeer as the offerer', () => {
 
   it('closes the connection, clears its timers and applies nothing after', async () => {
     vi.useFakeTimers();
-    const { peer, pc, sent } = setup();
-    await peer.start();
-    await peer.receive(answer);
+    const { peer, pc, sent } = await answeredOfferer();
     pc.enter('disconnected', 'disconnected');
     expect(vi.getTimerCount()).toBe(1);
 
     peer.close();
     await vi.advanceTimersByTimeAsync(10_000);
-    await peer.receive({ kind: 'restart', data: {} });
+    await peer.receive(restart);
 
     expect(pc.closed).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
@@ -529,7 +515,7 @@ describe('createCallPeer as the answerer', () => {
 
   it('adds its tracks after the offer and only once, across ICE restarts', async () => {
     const stream = fakeStream([fakeTrack('audio')]);
-    const { peer, pc } = setup({ role: 'answerer', localStream: stream as unknown as MediaStream });
+    const { peer, pc } = setup({ role: 'answerer', localStream: stream });
 
     await peer.receive(offer);
     await peer.receive({ kind: 'offer', data: { type: 'offer', sdp: 'restart-offer' } });

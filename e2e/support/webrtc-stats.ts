@@ -4,7 +4,7 @@
  * test reads their getStats(): what was received (video frames decoded, audio packets and
  * samples) and which candidate pair carries the media (host, srflx or relay).
  */
-import type { BrowserContext, Page } from '@playwright/test';
+import { expect, type BrowserContext, type Page } from '@playwright/test';
 
 /** Plain JavaScript, run before any of the page's scripts in every frame of the context. */
 const recorderScript = `(() => {
@@ -42,23 +42,28 @@ export interface PeerStats {
   remoteCandidateType: string | null;
 }
 
+/** The stats of a page before any connection: every count at zero. */
+export const noPeerStats: PeerStats = {
+  peers: 0,
+  connectionState: 'none',
+  iceConnectionState: 'none',
+  videoFramesDecoded: 0,
+  videoFrameWidth: 0,
+  audioPacketsReceived: 0,
+  audioSamplesReceived: 0,
+  localCandidateType: null,
+  remoteCandidateType: null,
+};
+
 // Plain JavaScript as well: these tests are compiled for Node and know no DOM types.
 const readStatsScript = `(async () => {
   const peers = window.__peers || [];
   const peer = peers[peers.length - 1];
-  const result = {
-    peers: peers.length,
-    connectionState: peer ? peer.connectionState : 'none',
-    iceConnectionState: peer ? peer.iceConnectionState : 'none',
-    videoFramesDecoded: 0,
-    videoFrameWidth: 0,
-    audioPacketsReceived: 0,
-    audioSamplesReceived: 0,
-    localCandidateType: null,
-    remoteCandidateType: null,
-  };
+  const result = Object.assign(${JSON.stringify(noPeerStats)}, { peers: peers.length });
   if (!peer) return result;
 
+  result.connectionState = peer.connectionState;
+  result.iceConnectionState = peer.iceConnectionState;
   const report = await peer.getStats();
   const byId = new Map();
   report.forEach((entry) => byId.set(entry.id, entry));
@@ -85,6 +90,27 @@ const readStatsScript = `(async () => {
 /** Reads the stats of the page's newest peer connection (zeros when it has none). */
 export function peerStats(page: Page): Promise<PeerStats> {
   return page.evaluate<PeerStats>(readStatsScript);
+}
+
+/**
+ * Polls what `read` takes from the page's stats until the matcher chained on passes, as
+ * expect.poll does; `message` says what the test waits for.
+ */
+export function pollPeerStats<T>(
+  page: Page,
+  read: (stats: PeerStats) => T,
+  message: string,
+  timeout: number,
+) {
+  return expect.poll(async () => read(await peerStats(page)), { message, timeout });
+}
+
+/** Both ends of the call take the media path through the TURN relay. */
+export function expectRelayed(stats: { kiosk: PeerStats; guard: PeerStats }): void {
+  for (const side of [stats.kiosk, stats.guard]) {
+    expect(side.localCandidateType).toBe('relay');
+    expect(side.remoteCandidateType).toBe('relay');
+  }
 }
 
 /** True once video frames were decoded and audio was received on this page's newest connection. */

@@ -1,8 +1,9 @@
 /**
  * Small pieces every admin section uses: a form's error, a success line, the outcome of a change,
- * a button that asks before it does what cannot be undone, a copy button.
+ * a form's submit button, a list's table, a row's edit and confirm buttons, a button that asks
+ * before it does what cannot be undone, a copy button.
  */
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { copyText } from '../components/copy-text.js';
 import { useT } from '../i18n/index.js';
 import type { FormError } from './forms.js';
@@ -19,8 +20,14 @@ export function FormErrorNotice({ error, testId }: { error: FormError; testId: s
   );
 }
 
+/** A line saying what was just done, and its test id. */
+export interface DoneLine {
+  text: string;
+  testId: string;
+}
+
 /** A line saying what was just done. */
-export function DoneNotice({ text, testId }: { text: string; testId: string }) {
+export function DoneNotice({ text, testId }: DoneLine) {
   return (
     <p className="notice notice-success" role="status" data-testid={testId}>
       {text}
@@ -42,6 +49,77 @@ export function OutcomeNotice({
   return <FormErrorNotice error={outcome.error} testId={`${testId}-error`} />;
 }
 
+/** A form's submit button; it waits, saying so, while the form is being sent. */
+export function SubmitButton({
+  label,
+  testId,
+  busy,
+}: {
+  label: string;
+  testId: string;
+  busy: boolean;
+}) {
+  const { t } = useT();
+
+  return (
+    <button type="submit" className="button button-primary" data-testid={testId} disabled={busy}>
+      {busy ? t('admin.saving') : label}
+    </button>
+  );
+}
+
+/** A list as a table: one header per column, then one for the rows' buttons, named for readers. */
+export function AdminTable({
+  columns,
+  actions,
+  children,
+}: {
+  columns: string[];
+  actions: string;
+  children: ReactNode;
+}) {
+  return (
+    <table className="admin-table">
+      <thead>
+        <tr>
+          {columns.map((column) => (
+            <th key={column} scope="col">
+              {column}
+            </th>
+          ))}
+          <th scope="col">
+            <span className="visually-hidden">{actions}</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
+/** The buttons of a list item: edit, then a change that asks first (see ConfirmButton). */
+export function EditAndConfirm({
+  edit,
+  confirm,
+}: {
+  edit: { label: string; testId: string; onClick: () => void };
+  confirm: ConfirmButtonProps;
+}) {
+  return (
+    <div className="admin-actions">
+      <button
+        type="button"
+        className="button button-quiet"
+        data-testid={edit.testId}
+        onClick={edit.onClick}
+      >
+        {edit.label}
+      </button>
+      <ConfirmButton {...confirm} />
+    </div>
+  );
+}
+
 /** The words of a ConfirmButton. */
 export interface ConfirmTexts {
   label: string;
@@ -50,23 +128,20 @@ export interface ConfirmTexts {
   cancel: string;
 }
 
-/**
- * The first click asks, the second does it. Test ids: `testId` for the first button, then
- * `-ask` (the question), `-confirm`, `-cancel` and `-error`.
- */
-export function ConfirmButton({
-  texts,
-  testId,
-  action,
-  failure,
-  onDone,
-}: {
+/** What a ConfirmButton says, does, and makes of a refusal. */
+export interface ConfirmButtonProps {
   texts: ConfirmTexts;
   testId: string;
   action: () => Promise<void>;
   failure: (error: unknown) => FormError;
   onDone: () => void;
-}) {
+}
+
+/**
+ * The first click asks, the second does it. Test ids: `testId` for the first button, then
+ * `-ask` (the question), `-confirm`, `-cancel` and `-error`.
+ */
+export function ConfirmButton({ texts, testId, action, failure, onDone }: ConfirmButtonProps) {
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<FormError | null>(null);

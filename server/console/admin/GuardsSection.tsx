@@ -5,7 +5,13 @@
  */
 import { useState, type FormEvent } from 'react';
 import { useT, type TranslationKey } from '../i18n/index.js';
-import { DoneNotice, FormErrorNotice, OutcomeNotice } from './AdminParts.js';
+import {
+  AdminTable,
+  DoneNotice,
+  FormErrorNotice,
+  OutcomeNotice,
+  SubmitButton,
+} from './AdminParts.js';
 import {
   guardRoles,
   type AdminApi,
@@ -22,6 +28,7 @@ import {
   type FormError,
 } from './forms.js';
 import { useAdminAction, type AdminAction } from './use-admin-action.js';
+import { useAdminForm } from './use-admin-form.js';
 
 /** Each role's name on the page. */
 export const roleLabels: Record<GuardRole, TranslationKey> = {
@@ -94,48 +101,38 @@ function GuardTable({
   const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
 
   return (
-    <table className="admin-table">
-      <thead>
-        <tr>
-          <th scope="col">{t('admin.guards.name')}</th>
-          <th scope="col">{t('admin.guards.role')}</th>
-          <th scope="col">{t('admin.guards.created')}</th>
-          <th scope="col">{t('admin.guards.state')}</th>
-          <th scope="col">
-            <span className="visually-hidden">{t('admin.guards.actions')}</span>
-          </th>
+    <AdminTable
+      columns={[
+        t('admin.guards.name'),
+        t('admin.guards.role'),
+        t('admin.guards.created'),
+        t('admin.guards.state'),
+      ]}
+      actions={t('admin.guards.actions')}
+    >
+      {guards.map((guard) => (
+        <tr
+          key={guard.id}
+          data-testid="guard-row"
+          data-guard-name={guard.name}
+          data-role={guard.role}
+          data-disabled={String(guard.disabled)}
+        >
+          <td data-label={t('admin.guards.name')}>
+            {guard.name}
+            {guard.name === self && <small className="hint"> {t('admin.you')}</small>}
+          </td>
+          <td data-label={t('admin.guards.role')}>{t(roleLabels[guard.role])}</td>
+          <td data-label={t('admin.guards.created')}>{day.format(guard.createdAt)}</td>
+          <td data-label={t('admin.guards.state')}>
+            {guard.disabled ? t('admin.guards.disabled') : t('admin.guards.active')}
+          </td>
+          <td>
+            <GuardActions api={api} guard={guard} action={action} onReset={() => onReset(guard)} />
+          </td>
         </tr>
-      </thead>
-      <tbody>
-        {guards.map((guard) => (
-          <tr
-            key={guard.id}
-            data-testid="guard-row"
-            data-guard-name={guard.name}
-            data-role={guard.role}
-            data-disabled={String(guard.disabled)}
-          >
-            <td data-label={t('admin.guards.name')}>
-              {guard.name}
-              {guard.name === self && <small className="hint"> {t('admin.you')}</small>}
-            </td>
-            <td data-label={t('admin.guards.role')}>{t(roleLabels[guard.role])}</td>
-            <td data-label={t('admin.guards.created')}>{day.format(guard.createdAt)}</td>
-            <td data-label={t('admin.guards.state')}>
-              {guard.disabled ? t('admin.guards.disabled') : t('admin.guards.active')}
-            </td>
-            <td>
-              <GuardActions
-                api={api}
-                guard={guard}
-                action={action}
-                onReset={() => onReset(guard)}
-              />
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </AdminTable>
   );
 }
 
@@ -277,34 +274,25 @@ function PasswordResetForm({
 
 function GuardForm({ api, onCreated }: { api: AdminApi; onCreated: () => void }) {
   const { t } = useT();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<FormError | null>(null);
   const [created, setCreated] = useState<string | null>(null);
+  const { busy, error, submit } = useAdminForm({
+    read: readGuardForm,
+    send: (guard) => api.createGuard(guard),
+    failure: guardFailure,
+    onSent: (_id, guard) => {
+      setCreated(guard.name);
+      onCreated();
+    },
+  });
 
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const checked = readGuardForm(new FormData(form));
+  // The line about the last guard added goes as soon as the next one is submitted.
+  const submitNext = (event: FormEvent<HTMLFormElement>) => {
     setCreated(null);
-    setError(checked.ok ? null : checked.error);
-    if (!checked.ok) return;
-
-    setBusy(true);
-    api
-      .createGuard(checked.value)
-      .then(
-        () => {
-          form.reset();
-          setCreated(checked.value.name);
-          onCreated();
-        },
-        (failure: unknown) => setError(guardFailure(failure)),
-      )
-      .finally(() => setBusy(false));
+    submit(event);
   };
 
   return (
-    <form className="card admin-form" onSubmit={submit} noValidate>
+    <form className="card admin-form" onSubmit={submitNext} noValidate>
       <h3>{t('admin.guards.add')}</h3>
       <label className="field">
         <span>{t('admin.guards.name')}</span>
@@ -332,14 +320,7 @@ function GuardForm({ api, onCreated }: { api: AdminApi; onCreated: () => void })
           ))}
         </select>
       </label>
-      <button
-        type="submit"
-        className="button button-primary"
-        data-testid="guard-submit"
-        disabled={busy}
-      >
-        {busy ? t('admin.saving') : t('admin.guards.submit')}
-      </button>
+      <SubmitButton label={t('admin.guards.submit')} testId="guard-submit" busy={busy} />
       {error && <FormErrorNotice error={error} testId="guard-error" />}
       {created && (
         <DoneNotice text={t('admin.guards.done', { name: created })} testId="guard-created" />

@@ -2,9 +2,16 @@
  * Kiosk enrolment, editing and revocation. The server hands out a kiosk's secret once, at
  * enrolment: the page shows it until the admin closes it and never keeps it anywhere else.
  */
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { useT } from '../i18n/index.js';
-import { ConfirmButton, CopyButton, DoneNotice, FormErrorNotice } from './AdminParts.js';
+import {
+  AdminTable,
+  CopyButton,
+  DoneNotice,
+  EditAndConfirm,
+  FormErrorNotice,
+  SubmitButton,
+} from './AdminParts.js';
 import type { AdminApi, AdminKiosk, EnrolledKiosk, RingGroup } from './api.js';
 import {
   kioskEditFailure,
@@ -12,22 +19,21 @@ import {
   readKioskEditForm,
   readKioskForm,
   revokeFailure,
-  type FormError,
 } from './forms.js';
 import { kioskChannelUrl, kioskConfigSnippet } from './kiosk-config.js';
+import { useAdminForm } from './use-admin-form.js';
+import { useListEditing } from './use-list-editing.js';
 
-/** The kiosks section; `onChanged` reloads what the page shows. */
-export function KiosksSection({
-  api,
-  kiosks,
-  ringGroups,
-  onChanged,
-}: {
+/** What the section and its table are drawn from; `onChanged` reloads what the page shows. */
+interface KiosksProps {
   api: AdminApi;
   kiosks: AdminKiosk[];
   ringGroups: RingGroup[];
   onChanged: () => void;
-}) {
+}
+
+/** The kiosks section. */
+export function KiosksSection({ api, kiosks, ringGroups, onChanged }: KiosksProps) {
   const { t } = useT();
   const [enrolled, setEnrolled] = useState<EnrolledKiosk | null>(null);
 
@@ -64,28 +70,12 @@ function EnrolForm({
   onEnrolled: (kiosk: EnrolledKiosk) => void;
 }) {
   const { t } = useT();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<FormError | null>(null);
-
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const checked = readKioskForm(new FormData(form));
-    setError(checked.ok ? null : checked.error);
-    if (!checked.ok) return;
-
-    setBusy(true);
-    api
-      .enrolKiosk(checked.value)
-      .then(
-        (kiosk) => {
-          form.reset();
-          onEnrolled(kiosk);
-        },
-        (failure: unknown) => setError(kioskFailure(failure)),
-      )
-      .finally(() => setBusy(false));
-  };
+  const { busy, error, submit } = useAdminForm({
+    read: readKioskForm,
+    send: (kiosk) => api.enrolKiosk(kiosk),
+    failure: kioskFailure,
+    onSent: onEnrolled,
+  });
 
   return (
     <form className="card admin-form" onSubmit={submit} noValidate>
@@ -99,26 +89,13 @@ function EnrolForm({
         <span>{t('admin.kiosks.name')}</span>
         <input name="kioskName" required maxLength={100} autoComplete="off" />
       </label>
-      <label className="field">
-        <span>{t('admin.kiosks.ringGroup')}</span>
-        <select name="kioskRingGroup" defaultValue={ringGroups[0]?.id ?? ''}>
-          <option value="">{t('admin.kiosks.noRingGroup')}</option>
-          {ringGroups.map((group) => (
-            <option key={group.id} value={group.id}>
-              {group.name}
-            </option>
-          ))}
-        </select>
-        <small className="hint">{t('admin.kiosks.ringGroupHint')}</small>
-      </label>
-      <button
-        type="submit"
-        className="button button-primary"
-        data-testid="kiosk-submit"
-        disabled={busy}
-      >
-        {busy ? t('admin.saving') : t('admin.kiosks.submit')}
-      </button>
+      <RingGroupField
+        name="kioskRingGroup"
+        ringGroups={ringGroups}
+        chosen={ringGroups[0]?.id ?? null}
+        hint={t('admin.kiosks.ringGroupHint')}
+      />
+      <SubmitButton label={t('admin.kiosks.submit')} testId="kiosk-submit" busy={busy} />
       {error && <FormErrorNotice error={error} testId="kiosk-error" />}
     </form>
   );
@@ -164,76 +141,56 @@ function EnrolledCard({ enrolled, onDone }: { enrolled: EnrolledKiosk; onDone: (
   );
 }
 
-function KioskTable({
-  api,
-  kiosks,
-  ringGroups,
-  onChanged,
-}: {
-  api: AdminApi;
-  kiosks: AdminKiosk[];
-  ringGroups: RingGroup[];
-  onChanged: () => void;
-}) {
+function KioskTable({ api, kiosks, ringGroups, onChanged }: KiosksProps) {
   const { t } = useT();
-  const [done, setDone] = useState<{ text: string; testId: string } | null>(null);
-  const [editing, setEditing] = useState<AdminKiosk | null>(null);
+  const list = useListEditing<AdminKiosk>(onChanged);
   if (kiosks.length === 0) return <p className="empty">{t('admin.kiosks.none')}</p>;
 
   const groupName = (id: string | null) =>
     id === null ? t('admin.kiosks.noRingGroup') : (ringGroups.find((g) => g.id === id)?.name ?? id);
-  const revoked = (kiosk: AdminKiosk) => {
-    setDone({ text: t('admin.kiosks.revokeDone', { name: kiosk.name }), testId: 'kiosk-revoked' });
-    onChanged();
-  };
-  const edit = (kiosk: AdminKiosk) => {
-    setDone(null);
-    setEditing(kiosk);
-  };
+  const revoked = (kiosk: AdminKiosk) =>
+    list.changed({
+      text: t('admin.kiosks.revokeDone', { name: kiosk.name }),
+      testId: 'kiosk-revoked',
+    });
   const saved = (name: string) => {
-    setEditing(null);
-    setDone({ text: t('admin.kiosks.editDone', { name }), testId: 'kiosk-edited' });
-    onChanged();
+    list.stopEditing();
+    list.changed({ text: t('admin.kiosks.editDone', { name }), testId: 'kiosk-edited' });
   };
 
   return (
     <div className="admin-list">
-      {done && <DoneNotice text={done.text} testId={done.testId} />}
-      {editing && (
+      {list.done && <DoneNotice {...list.done} />}
+      {list.editing && (
         <KioskEditForm
-          key={editing.id}
+          key={list.editing.id}
           api={api}
-          kiosk={editing}
+          kiosk={list.editing}
           ringGroups={ringGroups}
           onSaved={saved}
-          onCancel={() => setEditing(null)}
+          onCancel={list.stopEditing}
         />
       )}
-      <table className="admin-table">
-        <thead>
-          <tr>
-            <th scope="col">{t('admin.kiosks.name')}</th>
-            <th scope="col">{t('admin.kiosks.id')}</th>
-            <th scope="col">{t('admin.kiosks.ringGroup')}</th>
-            <th scope="col">{t('admin.kiosks.state')}</th>
-            <th scope="col">
-              <span className="visually-hidden">{t('admin.kiosks.actions')}</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {kiosks.map((kiosk) => (
-            <KioskRow
-              key={kiosk.id}
-              api={api}
-              kiosk={kiosk}
-              groupName={groupName(kiosk.ringGroup)}
-              onEdit={() => edit(kiosk)}
-              onRevoked={() => revoked(kiosk)}
-            />
-          ))}
-        </tbody>
-      </table>
+      <AdminTable
+        columns={[
+          t('admin.kiosks.name'),
+          t('admin.kiosks.id'),
+          t('admin.kiosks.ringGroup'),
+          t('admin.kiosks.state'),
+        ]}
+        actions={t('admin.kiosks.actions')}
+      >
+        {kiosks.map((kiosk) => (
+          <KioskRow
+            key={kiosk.id}
+            api={api}
+            kiosk={kiosk}
+            groupName={groupName(kiosk.ringGroup)}
+            onEdit={() => list.edit(kiosk)}
+            onRevoked={() => revoked(kiosk)}
+          />
+        ))}
+      </AdminTable>
     </div>
   );
 }
@@ -274,28 +231,21 @@ function KioskRow({
       </td>
       <td>
         {!kiosk.revoked && (
-          <div className="admin-actions">
-            <button
-              type="button"
-              className="button button-quiet"
-              data-testid="kiosk-edit"
-              onClick={onEdit}
-            >
-              {t('admin.kiosks.edit')}
-            </button>
-            <ConfirmButton
-              texts={{
+          <EditAndConfirm
+            edit={{ label: t('admin.kiosks.edit'), testId: 'kiosk-edit', onClick: onEdit }}
+            confirm={{
+              texts: {
                 label: t('admin.kiosks.revoke'),
                 question: t('admin.kiosks.revokeQuestion', { name: kiosk.name }),
                 confirm: t('admin.kiosks.revokeConfirm'),
                 cancel: t('admin.kiosks.revokeCancel'),
-              }}
-              testId="kiosk-revoke"
-              action={() => api.revokeKiosk(kiosk.id)}
-              failure={revokeFailure}
-              onDone={onRevoked}
-            />
-          </div>
+              },
+              testId: 'kiosk-revoke',
+              action: () => api.revokeKiosk(kiosk.id),
+              failure: revokeFailure,
+              onDone: onRevoked,
+            }}
+          />
         )}
       </td>
     </tr>
@@ -317,24 +267,12 @@ function KioskEditForm({
   onCancel: () => void;
 }) {
   const { t } = useT();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<FormError | null>(null);
-
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const checked = readKioskEditForm(new FormData(event.currentTarget));
-    setError(checked.ok ? null : checked.error);
-    if (!checked.ok) return;
-
-    setBusy(true);
-    api
-      .updateKiosk(kiosk.id, checked.value)
-      .then(
-        (updated) => onSaved(updated.name),
-        (failure: unknown) => setError(kioskEditFailure(failure)),
-      )
-      .finally(() => setBusy(false));
-  };
+  const { busy, error, submit } = useAdminForm({
+    read: readKioskEditForm,
+    send: (change) => api.updateKiosk(kiosk.id, change),
+    failure: kioskEditFailure,
+    onSent: (updated) => onSaved(updated.name),
+  });
 
   return (
     <form className="card admin-form" onSubmit={submit} noValidate data-testid="kiosk-edit-form">
@@ -349,27 +287,14 @@ function KioskEditForm({
           defaultValue={kiosk.name}
         />
       </label>
-      <label className="field">
-        <span>{t('admin.kiosks.ringGroup')}</span>
-        <select name="kioskEditRingGroup" defaultValue={kiosk.ringGroup ?? ''}>
-          <option value="">{t('admin.kiosks.noRingGroup')}</option>
-          {ringGroups.map((group) => (
-            <option key={group.id} value={group.id}>
-              {group.name}
-            </option>
-          ))}
-        </select>
-        <small className="hint">{t('admin.kiosks.editNote')}</small>
-      </label>
+      <RingGroupField
+        name="kioskEditRingGroup"
+        ringGroups={ringGroups}
+        chosen={kiosk.ringGroup}
+        hint={t('admin.kiosks.editNote')}
+      />
       <div className="admin-actions">
-        <button
-          type="submit"
-          className="button button-primary"
-          data-testid="kiosk-edit-submit"
-          disabled={busy}
-        >
-          {busy ? t('admin.saving') : t('admin.kiosks.editSubmit')}
-        </button>
+        <SubmitButton label={t('admin.kiosks.editSubmit')} testId="kiosk-edit-submit" busy={busy} />
         <button
           type="button"
           className="button button-secondary"
@@ -381,5 +306,35 @@ function KioskEditForm({
       </div>
       {error && <FormErrorNotice error={error} testId="kiosk-edit-error" />}
     </form>
+  );
+}
+
+/** The choice of a kiosk's ring group, `chosen` first; the empty choice is no group. */
+function RingGroupField({
+  name,
+  ringGroups,
+  chosen,
+  hint,
+}: {
+  name: string;
+  ringGroups: RingGroup[];
+  chosen: string | null;
+  hint: string;
+}) {
+  const { t } = useT();
+
+  return (
+    <label className="field">
+      <span>{t('admin.kiosks.ringGroup')}</span>
+      <select name={name} defaultValue={chosen ?? ''}>
+        <option value="">{t('admin.kiosks.noRingGroup')}</option>
+        {ringGroups.map((group) => (
+          <option key={group.id} value={group.id}>
+            {group.name}
+          </option>
+        ))}
+      </select>
+      <small className="hint">{hint}</small>
+    </label>
   );
 }

@@ -3,17 +3,13 @@
  * enrolled or edited; here admins create groups, choose or change who is in each, and delete a
  * group no kiosk rings any more.
  */
-import { useState, type FormEvent } from 'react';
 import { useT } from '../i18n/index.js';
-import { ConfirmButton, DoneNotice, FormErrorNotice } from './AdminParts.js';
+import { DoneNotice, EditAndConfirm, FormErrorNotice, SubmitButton } from './AdminParts.js';
 import type { AdminApi, AdminKiosk, GuardAccount, RingGroup } from './api.js';
-import {
-  readRingGroupForm,
-  ringGroupDeleteFailure,
-  ringGroupFailure,
-  type FormError,
-} from './forms.js';
+import { readRingGroupForm, ringGroupDeleteFailure, ringGroupFailure } from './forms.js';
 import { roleLabels } from './GuardsSection.js';
+import { useAdminForm } from './use-admin-form.js';
+import { useListEditing } from './use-list-editing.js';
 
 /** The ring groups section; `onChanged` reloads what the page shows. */
 export function RingGroupsSection({
@@ -30,25 +26,22 @@ export function RingGroupsSection({
   onChanged: () => void;
 }) {
   const { t } = useT();
-  const [editing, setEditing] = useState<RingGroup | null>(null);
-  const [done, setDone] = useState<{ text: string; testId: string } | null>(null);
+  const list = useListEditing<RingGroup>(onChanged);
+  const { editing } = list;
 
   const onSaved = (group: RingGroup) => {
-    setEditing(null);
-    setDone({ text: t('admin.ringGroups.done', { name: group.name }), testId: 'ring-group-saved' });
-    onChanged();
+    list.stopEditing();
+    list.changed({
+      text: t('admin.ringGroups.done', { name: group.name }),
+      testId: 'ring-group-saved',
+    });
   };
   const onDeleted = (group: RingGroup) => {
-    if (editing?.id === group.id) setEditing(null);
-    setDone({
+    if (editing?.id === group.id) list.stopEditing();
+    list.changed({
       text: t('admin.ringGroups.deleteDone', { name: group.name }),
       testId: 'ring-group-deleted',
     });
-    onChanged();
-  };
-  const edit = (group: RingGroup) => {
-    setDone(null);
-    setEditing(group);
   };
 
   return (
@@ -56,13 +49,13 @@ export function RingGroupsSection({
       <h2 id="admin-ring-groups-title">{t('admin.ringGroups.title')}</h2>
       <div className="admin-layout">
         <div className="admin-list">
-          {done && <DoneNotice text={done.text} testId={done.testId} />}
+          {list.done && <DoneNotice {...list.done} />}
           <RingGroupList
             api={api}
             ringGroups={ringGroups}
             guards={guards}
             kiosks={kiosks}
-            onEdit={edit}
+            onEdit={list.edit}
             onDeleted={onDeleted}
           />
         </div>
@@ -74,7 +67,7 @@ export function RingGroupsSection({
           ringGroups={ringGroups}
           guards={guards}
           onSaved={onSaved}
-          onCancel={() => setEditing(null)}
+          onCancel={list.stopEditing}
         />
       </div>
     </section>
@@ -116,28 +109,25 @@ function RingGroupList({
               <h3>
                 {group.name} <code>{group.id}</code>
               </h3>
-              <div className="admin-actions">
-                <button
-                  type="button"
-                  className="button button-quiet"
-                  data-testid="ring-group-edit"
-                  onClick={() => onEdit(group)}
-                >
-                  {t('admin.ringGroups.edit')}
-                </button>
-                <ConfirmButton
-                  texts={{
+              <EditAndConfirm
+                edit={{
+                  label: t('admin.ringGroups.edit'),
+                  testId: 'ring-group-edit',
+                  onClick: () => onEdit(group),
+                }}
+                confirm={{
+                  texts: {
                     label: t('admin.ringGroups.delete'),
                     question: t('admin.ringGroups.deleteQuestion', { name: group.name }),
                     confirm: t('admin.ringGroups.deleteConfirm'),
                     cancel: t('admin.ringGroups.deleteCancel'),
-                  }}
-                  testId="ring-group-delete"
-                  action={() => api.deleteRingGroup(group.id)}
-                  failure={ringGroupDeleteFailure}
-                  onDone={() => onDeleted(group)}
-                />
-              </div>
+                  },
+                  testId: 'ring-group-delete',
+                  action: () => api.deleteRingGroup(group.id),
+                  failure: ringGroupDeleteFailure,
+                  onDone: () => onDeleted(group),
+                }}
+              />
             </div>
             <p data-testid="ring-group-guards">
               {group.guardIds.length === 0
@@ -172,28 +162,12 @@ function RingGroupForm({
   onCancel: () => void;
 }) {
   const { t } = useT();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<FormError | null>(null);
-
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const checked = readRingGroupForm(new FormData(form), ringGroups, editing !== null);
-    setError(checked.ok ? null : checked.error);
-    if (!checked.ok) return;
-
-    setBusy(true);
-    api
-      .saveRingGroup(checked.value)
-      .then(
-        () => {
-          form.reset();
-          onSaved(checked.value);
-        },
-        (failure: unknown) => setError(ringGroupFailure(failure)),
-      )
-      .finally(() => setBusy(false));
-  };
+  const { busy, error, submit } = useAdminForm({
+    read: (form) => readRingGroupForm(form, ringGroups, editing !== null),
+    send: (group) => api.saveRingGroup(group),
+    failure: ringGroupFailure,
+    onSent: (_saved, group) => onSaved(group),
+  });
 
   return (
     <form className="card admin-form" onSubmit={submit} noValidate data-testid="ring-group-form">
@@ -243,14 +217,7 @@ function RingGroupForm({
         ))}
       </fieldset>
       <div className="admin-actions">
-        <button
-          type="submit"
-          className="button button-primary"
-          data-testid="ring-group-submit"
-          disabled={busy}
-        >
-          {busy ? t('admin.saving') : t('admin.ringGroups.submit')}
-        </button>
+        <SubmitButton label={t('admin.ringGroups.submit')} testId="ring-group-submit" busy={busy} />
         {editing && (
           <button
             type="button"

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState, type RefObject } from 'react';
 import { secondsLeft } from '../format.js';
 import { useT, type TranslationKey } from '../i18n/index.js';
 import type { ConsoleStore } from '../console-store.js';
-import { writeCameraPreference } from '../preferences.js';
+import { chooseCamera } from '../preferences.js';
 import { useNow } from '../use-now.js';
 import type { CallMediaState } from './call-media.js';
 import type { ActiveCall } from './call-state.js';
@@ -145,10 +145,6 @@ function CallActions({ call, media, shareCamera, store }: ActiveCallProps) {
   const { t } = useT();
   const muted = media?.muted ?? false;
   const cameraOn = media?.hasCamera ? media.cameraOn : shareCamera;
-  const toggleCamera = () => {
-    writeCameraPreference(!cameraOn);
-    store.setShareCamera(!cameraOn);
-  };
 
   return (
     <div className="call-actions">
@@ -198,7 +194,7 @@ function CallActions({ call, media, shareCamera, store }: ActiveCallProps) {
           data-testid="camera"
           aria-pressed={cameraOn}
           title={media && !media.hasCamera ? t('call.cameraNextCall') : undefined}
-          onClick={toggleCamera}
+          onClick={() => chooseCamera(store, !cameraOn)}
         >
           {cameraOn ? t('call.cameraOff') : t('call.cameraOn')}
         </button>
