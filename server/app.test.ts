@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sessionCookie } from './app.js';
+import { textMatching } from './testing/matchers.js';
 import {
   adminName,
   adminPassword,
@@ -28,6 +29,17 @@ async function addGuard(adminCookie: string, name: string, password: string): Pr
 
   return login(server.app, name, password);
 }
+
+describe('health check', () => {
+  it('answers without a session with the server version and nothing else', async () => {
+    server = await makeServer();
+
+    const response = await get('/api/health');
+
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ ok: true, version: textMatching(/^\d+\.\d+\.\d+/) });
+  });
+});
 
 describe('guard login', () => {
   it('sets an HttpOnly, SameSite=Strict session cookie and /api/me names the guard', async () => {
@@ -76,6 +88,95 @@ describe('guard login', () => {
     expect(
       (await post('/api/login', { name: adminName, password: adminPassword })).statusCode,
     ).toBe(200);
+  });
+
+  it('slows a spray of made-up names from one address without locking out a guard who logged in from it', async () => {
+    server = await makeServer({ loginThrottle: { freeFailuresPerAddress: 8 } });
+    const adminCookie = await login(server.app, adminName, adminPassword);
+    await addGuard(adminCookie, 'wang', 'guard password 1');
+    expect(
+      (await post('/api/guards', { name: 'li', password: 'guard password 2' }, adminCookie))
+        .statusCode,
+    ).toBe(201);
+
+    for (let round = 0; round < 3; round += 1) {
+      for (const name of ['ann', 'bob', 'cid']) {
+        await post('/api/login', { name, password: `guess ${round}` });
+      }
+    }
+
+    const sprayer = await post('/api/login', { name: 'dan', password: 'guess 4' });
+    expect([sprayer.statusCode, sprayer.headers['retry-after']]).toEqual([429, '1']);
+    const known = await post('/api/login', { name: 'wang', password: 'guard password 1' });
+    expect(known.statusCode).toBe(200);
+    const stranger = await post('/api/login', { name: 'li', password: 'guard password 2' });
+    expect(stranger.statusCode).toBe(429);
+  });
+
+  it('still locks a name that logged in from the address after five wrong passwords', async () => {
+    server = await makeServer();
+    await login(server.app, adminName, adminPassword);
+    for (let i = 0; i < 5; i += 1) await post('/api/login', { name: adminName, password: `x${i}` });
+
+    const locked = await post('/api/login', { name: adminName, password: adminPassword });
+
+    expect(locked.statusCode).toBe(429);
+  });
+
+  it('throttles the address a trusted proxy names, not the proxy’s own', async () => {
+    server = await makeServer({
+      trustProxy: ['loopback'],
+      loginThrottle: { freeFailuresPerAddress: 3 },
+    });
+    const from = (address: string, name: string, password: string) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/api/login',
+        payload: { name, password },
+        headers: { 'x-forwarded-for': address },
+      });
+    for (const name of ['ann', 'bob', 'cid']) await from('203.0.113.7', name, 'guess');
+
+    expect((await from('203.0.113.7', 'dan', 'guess')).statusCode).toBe(429);
+    expect((await from('203.0.113.8', adminName, adminPassword)).statusCode).toBe(200);
+    expect(server.store.listAudit({ action: 'guard.login' }).at(-1)?.detail).toEqual({
+      remote: '203.0.113.8',
+    });
+  });
+
+  it('takes the address one hop before the server when trustProxy is a hop count of 1', async () => {
+    server = await makeServer({ trustProxy: 1 });
+
+    const response = await server.app.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { name: adminName, password: adminPassword },
+      headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.7' },
+    });
+
+    expect(response.statusCode).toBe(200);
+    expect(server.store.listAudit({ action: 'guard.login' }).at(-1)?.detail).toEqual({
+      remote: '203.0.113.7',
+    });
+  });
+
+  it('ignores X-Forwarded-For unless a proxy is trusted', async () => {
+    server = await makeServer({ loginThrottle: { freeFailuresPerAddress: 3 } });
+    const forwarded = (address: string, name: string) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/api/login',
+        payload: { name, password: 'guess' },
+        headers: { 'x-forwarded-for': address },
+      });
+    for (const [index, name] of ['ann', 'bob', 'cid'].entries()) {
+      await forwarded(`203.0.113.${index + 1}`, name);
+    }
+
+    expect((await forwarded('203.0.113.9', 'dan')).statusCode).toBe(429);
+    expect(server.store.listAudit({ action: 'guard.login_failed' }).at(-1)?.detail).toEqual({
+      remote: '127.0.0.1',
+    });
   });
 
   it('ends a session when it expires, judged by the server clock', async () => {

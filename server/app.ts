@@ -27,6 +27,7 @@ import { iceServersFor } from './ice.js';
 import { KioskChannel } from './kiosk-channel.js';
 import { KioskPresence } from './kiosk-presence.js';
 import { loadPassSigner, PassIssuer, PassRequestSchema } from './pass-issuer.js';
+import { serverVersion } from './version.js';
 import {
   guardChannelPath,
   guardCloseCodes,
@@ -82,8 +83,13 @@ const LoginBody = z.strictObject({
 const PasswordSchema = z.string().min(10, 'at least 10 characters').max(256);
 const RoleSchema = z.enum(['admin', 'guard']);
 
+/** A guard's name: what the API and the command line accept when an account is created. */
+export const GuardNameSchema = z
+  .string()
+  .regex(/^[\p{L}\p{N}._-]{1,64}$/u, 'letters, digits, dot, dash or underscore');
+
 const GuardBody = z.strictObject({
-  name: z.string().regex(/^[\p{L}\p{N}._-]{1,64}$/u, 'letters, digits, dot, dash or underscore'),
+  name: GuardNameSchema,
   password: PasswordSchema,
   role: RoleSchema.default('guard'),
 });
@@ -160,12 +166,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Routes log their own refusals; a line per request would bury them.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024,
+    trustProxy: trustProxyOf(config.trustProxy),
   });
   app.decorate('intercom', { store, config, auth, kiosks, guards, calls, presence, passes, now });
   await app.register(cookie);
   await app.register(websocket, {
     // Past this, ws closes the connection itself; below it, the channel answers with an error.
     options: { maxPayload: 4 * config.kiosks.maxMessageBytes },
+    errorHandler: socketFailed,
     preClose: (done) => {
       calls.close();
       kiosks.close();
@@ -176,6 +184,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   installErrorHandling(app);
+  addHealthRoute(app);
   addSessionRoutes(app);
   addGuardRoutes(app);
   addAdminRoutes(app);
@@ -204,6 +213,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const url = `http://${host}:${port}`;
   log.info({ url }, 'start: listening');
   return { app, url, close: () => app.close() };
+}
+
+/**
+ * Fastify's trustProxy from the configuration. A hop count becomes a function, since Fastify
+ * trusts nobody for a bare number: the operator who names a count vouches for those hops.
+ */
+function trustProxyOf(
+  trust: ServerConfig['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust !== 'number') return trust;
+
+  return (_address, hop) => hop < trust;
+}
+
+/**
+ * A socket that failed under ws (an oversized or broken frame, a client gone mid-frame) is the
+ * client's doing, often before it said who it is: one warning line with its address, no stack.
+ */
+function socketFailed(error: Error, socket: { terminate(): void }, request: FastifyRequest): void {
+  log.warn({ remote: request.ip, path: request.url, reason: error.message }, 'socket: failed');
+  socket.terminate();
 }
 
 function installErrorHandling(app: FastifyInstance): void {
@@ -241,6 +271,13 @@ function describeError(error: FastifyError | KioskError): {
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return { status, code: 'bad_payload', message: error.message };
   return { status: 500, code: 'internal', message: 'internal error' };
+}
+
+/** For monitoring: answers without a session and says nothing but that the server runs. */
+function addHealthRoute(app: FastifyInstance): void {
+  const version = serverVersion();
+
+  app.get('/api/health', () => ({ ok: true, version }));
 }
 
 function addSessionRoutes(app: FastifyInstance): void {

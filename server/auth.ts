@@ -1,7 +1,7 @@
 /**
  * Who may talk to the intercom server. Guards log in with a name and password and get a random
- * session token of which only the hash is stored; repeated failures are slowed down per name and
- * per remote address. Kiosks present their id and the secret they got at enrolment.
+ * session token of which only the hash is stored; repeated failures are slowed down per name and,
+ * more loosely, per remote address (see LoginThrottle). Kiosks present their id and the secret they got at enrolment.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KioskError } from '../app/common/errors.js';
@@ -32,43 +32,46 @@ interface FailureRecord {
 // Bounds memory when someone sprays logins from many addresses or with many names.
 const maxTrackedKeys = 10_000;
 
+/** How many failures a key may have before delays start, and how the delays grow. */
+export interface FailureLimits {
+  freeFailures: number;
+  /** The first delay; each further failure doubles it. */
+  baseDelaySeconds: number;
+  maxDelaySeconds: number;
+}
+
 /** Counts failed logins per key and locks a key out for exponentially growing windows. */
-export class LoginThrottle {
+export class FailureCounter {
   readonly #records = new Map<string, FailureRecord>();
-  readonly #settings: ServerConfig['loginThrottle'];
+  readonly #limits: FailureLimits;
 
-  constructor(settings: ServerConfig['loginThrottle']) {
-    this.#settings = settings;
+  constructor(limits: FailureLimits) {
+    this.#limits = limits;
   }
 
-  /** Throws ThrottledError when any of `keys` is locked out at `now`. */
-  check(keys: string[], now: number): void {
-    const lockedUntil = Math.max(0, ...keys.map((key) => this.#records.get(key)?.lockedUntil ?? 0));
-    if (lockedUntil <= now) return;
-
-    throw new ThrottledError(Math.ceil((lockedUntil - now) / 1000));
+  /** Until when `key` is locked out; 0 when it never was. */
+  lockedUntil(key: string): number {
+    return this.#records.get(key)?.lockedUntil ?? 0;
   }
 
-  /** Records one failure on each key; past the free allowance each failure doubles the lockout. */
-  fail(keys: string[], now: number): void {
-    for (const key of keys) {
-      const record = this.#records.get(key) ?? { failures: 0, lockedUntil: 0, lastFailure: now };
-      record.failures += 1;
-      record.lastFailure = now;
-      record.lockedUntil = now + this.#delayMs(record.failures);
-      this.#records.delete(key);
-      this.#records.set(key, record);
-    }
+  /** Records one failure on `key`; past the free allowance each failure doubles the lockout. */
+  fail(key: string, now: number): void {
+    const record = this.#records.get(key) ?? { failures: 0, lockedUntil: 0, lastFailure: now };
+    record.failures += 1;
+    record.lastFailure = now;
+    record.lockedUntil = now + this.#delayMs(record.failures);
+    this.#records.delete(key);
+    this.#records.set(key, record);
     this.#prune(now);
   }
 
-  /** Forgets the failures of `key` after a successful login. */
-  succeed(key: string): void {
+  /** Forgets the failures of `key`. */
+  forget(key: string): void {
     this.#records.delete(key);
   }
 
   #delayMs(failures: number): number {
-    const { freeFailures, baseDelaySeconds, maxDelaySeconds } = this.#settings;
+    const { freeFailures, baseDelaySeconds, maxDelaySeconds } = this.#limits;
     if (failures < freeFailures) return 0;
 
     return Math.min(baseDelaySeconds * 2 ** (failures - freeFailures), maxDelaySeconds) * 1000;
@@ -78,7 +81,7 @@ export class LoginThrottle {
     if (this.#records.size <= maxTrackedKeys) return;
 
     // A key quiet for the longest lockout has nothing left to slow down.
-    const quietMs = this.#settings.maxDelaySeconds * 1000;
+    const quietMs = this.#limits.maxDelaySeconds * 1000;
     for (const [key, record] of this.#records) {
       if (record.lockedUntil <= now && now - record.lastFailure > quietMs)
         this.#records.delete(key);
@@ -89,6 +92,71 @@ export class LoginThrottle {
       this.#records.delete(key);
     }
   }
+}
+
+/**
+ * Slows down password guessing per guard name and per remote address. The name allowance is
+ * tight: guessing one account's password stays slow. The address allowance is much looser and
+ * does not apply to a name that has logged in from that address before: behind a reverse proxy or
+ * a NAT every guard shares one address, and a spray of wrong passwords from it must slow the
+ * spray without locking out a guard who types their own password. Which names logged in from
+ * where is kept in memory only, so after a restart the address allowance applies to everyone
+ * until they log in once.
+ */
+export class LoginThrottle {
+  readonly #names: FailureCounter;
+  readonly #addresses: FailureCounter;
+  /** `address name` pairs that logged in, least recent first. */
+  readonly #knownPairs = new Set<string>();
+
+  constructor(settings: ServerConfig['loginThrottle']) {
+    const { baseDelaySeconds, maxDelaySeconds } = settings;
+    this.#names = new FailureCounter(settings);
+    this.#addresses = new FailureCounter({
+      freeFailures: settings.freeFailuresPerAddress,
+      baseDelaySeconds,
+      maxDelaySeconds,
+    });
+  }
+
+  /** Throws ThrottledError when the name, or the address for this name, is locked at `now`. */
+  check(name: string, address: string, now: number): void {
+    const nameLock = this.#names.lockedUntil(nameKey(name));
+    const addressLock = this.#knownPairs.has(pairKey(address, name))
+      ? 0
+      : this.#addresses.lockedUntil(address);
+    const lockedUntil = Math.max(nameLock, addressLock);
+    if (lockedUntil <= now) return;
+
+    throw new ThrottledError(Math.ceil((lockedUntil - now) / 1000));
+  }
+
+  /** Records one failure on the name and one on the address. */
+  fail(name: string, address: string, now: number): void {
+    this.#names.fail(nameKey(name), now);
+    this.#addresses.fail(address, now);
+  }
+
+  /** Forgets the name's failures and remembers that it logs in from this address. */
+  succeed(name: string, address: string): void {
+    this.#names.forget(nameKey(name));
+
+    const pair = pairKey(address, name);
+    this.#knownPairs.delete(pair);
+    this.#knownPairs.add(pair);
+    if (this.#knownPairs.size <= maxTrackedKeys) return;
+
+    const oldest = this.#knownPairs.values().next();
+    if (!oldest.done) this.#knownPairs.delete(oldest.value);
+  }
+}
+
+function nameKey(name: string): string {
+  return name.normalize('NFC').toLowerCase();
+}
+
+function pairKey(address: string, name: string): string {
+  return `${address} ${nameKey(name)}`;
 }
 
 /** A successful login: the token goes to the browser only, in an HttpOnly cookie. */
@@ -135,18 +203,17 @@ export class Authenticator {
 
   /** Checks a guard's name and password; throws `unauthorised` or ThrottledError. */
   async login(name: string, password: string, remote: string): Promise<LoginResult> {
-    const keys = [`name:${name.normalize('NFC').toLowerCase()}`, `address:${remote}`];
-    this.#throttle.check(keys, this.#now());
+    this.#throttle.check(name, remote, this.#now());
 
     const found = this.#store.guardCredentials(name);
     // An unknown name costs the same scrypt as a known one, so timing does not reveal names.
     const matches = await verifyPassword(password, found?.passwordHash ?? (await this.#decoy()));
     if (!found || !matches || found.guard.disabled) {
-      this.#refuseLogin(keys, name, remote, found?.guard);
+      this.#refuseLogin(name, remote, found?.guard);
       throw new KioskError('unauthorised', 'wrong name or password');
     }
 
-    this.#throttle.succeed(keys[0] ?? '');
+    this.#throttle.succeed(name, remote);
     await this.#upgradeHash(found.guard, password, found.passwordHash);
     return this.#openSession(found.guard, remote);
   }
@@ -261,8 +328,8 @@ export class Authenticator {
     return { token, guard, expiresAt };
   }
 
-  #refuseLogin(keys: string[], name: string, remote: string, guard: Guard | undefined): void {
-    this.#throttle.fail(keys, this.#now());
+  #refuseLogin(name: string, remote: string, guard: Guard | undefined): void {
+    this.#throttle.fail(name, remote, this.#now());
 
     // A name nobody has may be a password typed in the wrong field: it is neither stored nor logged.
     this.#audit('guard.login_failed', guard?.name ?? 'unknown', { remote });

@@ -153,29 +153,23 @@ describe('bad input on the kiosk channel', () => {
 });
 
 describe('bad input on the guard channel', () => {
-  it('refuses an open from a guard outside the kiosk’s ring group; nothing opens', async () => {
+  it('refuses every message of a guard outside the kiosk’s ring group alike; nothing opens', async () => {
     const { site, north, callId } = await answeredCall();
     const carl = await site.guard('carl');
 
-    carl.send({ type: 'answer', callId });
-    carl.send({ type: 'open', callId });
-    carl.send({ type: 'deny', callId });
+    for (const type of ['answer', 'open', 'deny', 'hangup']) carl.send({ type, callId });
+    carl.send({ type: 'signal', callId, signal: { kind: 'ice', data: null } });
 
-    await expect(carl.take('refused')).resolves.toMatchObject({
-      request: 'answer',
-      code: 'already_answered',
-    });
-    await expect(carl.take('refused')).resolves.toMatchObject({
-      request: 'open',
-      code: 'not_call_holder',
-    });
-    await expect(carl.take('refused')).resolves.toMatchObject({
-      request: 'deny',
-      code: 'not_call_holder',
-    });
+    for (const request of ['answer', 'open', 'deny', 'hangup', 'signal']) {
+      await expect(carl.take('refused')).resolves.toMatchObject({
+        request,
+        code: 'not_in_ring_group',
+      });
+    }
     expect(await untaken(north, 'open')).toEqual([]);
+    expect(await untaken(north, 'signal')).toEqual([]);
     expect(site.store.listAudit({ action: 'call.open_refused' })).toMatchObject([
-      { actor: 'guard:carl', detail: { callId, kioskId: 'north-1', code: 'not_call_holder' } },
+      { actor: 'guard:carl', detail: { callId, kioskId: 'north-1', code: 'not_in_ring_group' } },
     ]);
   });
 
@@ -192,19 +186,26 @@ describe('bad input on the guard channel', () => {
     carl.send({ type: 'open', callId });
 
     await expect(carl.take('refused')).resolves.toMatchObject({ code: 'not_in_ring_group' });
-    await expect(carl.take('refused')).resolves.toMatchObject({ code: 'not_answered' });
+    await expect(carl.take('refused')).resolves.toMatchObject({ code: 'not_in_ring_group' });
     await north.sync();
     expect(north.pending().map((message) => message.type)).toEqual([]);
   });
 
-  it('gives each open of the call holder a fresh nonce and refuses an open replayed after the call', async () => {
-    const { anna, north, callId } = await answeredCall();
+  it('sends one open per call, refusing a second from another console, and one replayed after the call', async () => {
+    const { site, anna, north, callId } = await answeredCall();
+    const secondTab = await site.guard('anna');
 
     anna.send({ type: 'open', callId });
-    anna.send({ type: 'open', callId });
     const first = await north.take('open');
-    const second = await north.take('open');
-    expect(first.nonce).not.toBe(second.nonce);
+    await anna.take('open-sent');
+    secondTab.send({ type: 'open', callId });
+    for (const tab of [secondTab, anna]) {
+      await expect(tab.take('refused')).resolves.toMatchObject({
+        request: 'open',
+        callId,
+        code: 'already_opened',
+      });
+    }
     anna.send({ type: 'hangup', callId });
     await north.take('ended');
 
@@ -213,7 +214,11 @@ describe('bad input on the guard channel', () => {
     anna.send({ type: 'open', callId, nonce: first.nonce });
     await expect(anna.take('error')).resolves.toMatchObject({ error: { code: 'bad_payload' } });
     expect(await untaken(north, 'open')).toEqual([]);
-    expect(openAudits()).toEqual(['call.open', 'call.open', 'call.open_refused']);
+    expect(openAudits()).toEqual(['call.open', 'call.open_refused', 'call.open_refused']);
+    expect(site.store.listAudit({ action: 'call.open_refused' })).toMatchObject([
+      { actor: 'guard:anna', detail: { code: 'already_opened' } },
+      { actor: 'guard:anna', detail: { code: 'call_ended' } },
+    ]);
   });
 
   it('refuses messages for calls that do not exist', async () => {

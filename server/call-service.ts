@@ -229,7 +229,7 @@ export class CallService {
     // Set before ringing: the router's `ringing` events need the kiosk's name and context.
     this.#calls.set(kioskId, { kioskName, ringGroup: new Set(ringGroup), context });
 
-    const result = this.#router.ring(kioskId, online);
+    const result = this.#router.ring(kioskId, online, ringGroup);
     if (!result.ok) {
       this.#calls.delete(kioskId);
       this.#auditUnanswerable(kioskId, result.code, ringGroup.length);
@@ -302,16 +302,10 @@ export class CallService {
     return { ...call, guard: call.guard };
   }
 
-  /** The call `callId` when this guard holds it; otherwise why not. */
+  /** The call `callId` when this guard holds it; otherwise why not, as for an open. */
   #guardHolds(guard: string, callId: string): CallSummary | Refusal {
-    const call = this.#liveCall(callId);
-    if (!call) return { code: 'call_not_found', message: 'no such live call' };
-    if (call.guard === null)
-      return { code: 'not_answered', message: 'nobody has answered the call yet' };
-    if (call.guard !== guard)
-      return { code: 'not_call_holder', message: 'another guard holds the call' };
-
-    return call;
+    const held = this.#router.heldCall(callId, guard);
+    return held.ok ? held.value : held;
   }
 
   #refuseSignal(

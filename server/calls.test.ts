@@ -140,6 +140,14 @@ describe('answering', () => {
     expect(s.router.callOf('north-gate')?.state).toBe('ringing');
   });
 
+  it('refuses an answer from a member of the ring group who came online after the ring', () => {
+    const s = setup();
+    s.router.ring('north-gate', ['wang'], ['wang', 'li']);
+
+    expect(s.router.answer('call-1', 'li')).toMatchObject({ code: 'not_in_ring_group' });
+    expect(s.router.answer('call-1', 'wang')).toMatchObject({ ok: true });
+  });
+
   it('refuses an answer to a call that does not exist', () => {
     const s = setup();
 
@@ -211,17 +219,36 @@ describe('opening the gate', () => {
     const callId = ringAndAnswer(s, 'wang');
     vi.advanceTimersByTime(2_000);
 
-    const first = s.router.requestOpen(callId, 'wang');
-    const second = s.router.requestOpen(callId, 'wang');
+    const open = s.router.requestOpen(callId, 'wang');
 
-    expect(first).toMatchObject({
+    expect(open).toMatchObject({
       ok: true,
       value: { callId, guard: 'wang', kioskId: 'north-gate', issuedAt: start + 2_000 },
     });
-    const nonces = [first, second].map((result) => (result.ok ? result.value.nonce : ''));
-    expect(nonces[0]?.length).toBeGreaterThanOrEqual(16);
-    expect(nonces[0]).not.toBe(nonces[1]);
-    expect(s.audit.filter((entry) => entry.action === 'call.open')).toHaveLength(2);
+    expect(open.ok && open.value.nonce.length).toBeGreaterThanOrEqual(16);
+    expect(s.audit.filter((entry) => entry.action === 'call.open')).toMatchObject([
+      { actor: 'guard:wang', detail: { callId, nonce: open.ok && open.value.nonce } },
+    ]);
+  });
+
+  it('issues one open per call and refuses and audits every further one, however late', () => {
+    const s = setup();
+    const callId = ringAndAnswer(s, 'wang');
+    s.router.requestOpen(callId, 'wang');
+    vi.advanceTimersByTime(60_000);
+
+    const again = s.router.requestOpen(callId, 'wang');
+
+    expect(again).toMatchObject({ ok: false, code: 'already_opened' });
+    expect(s.audit.filter((entry) => entry.action.startsWith('call.open'))).toMatchObject([
+      { action: 'call.open' },
+      {
+        action: 'call.open_refused',
+        actor: 'guard:wang',
+        detail: { callId, kioskId: 'north-gate', code: 'already_opened' },
+      },
+    ]);
+    expect(s.router.callOf('north-gate')?.state).toBe('answered');
   });
 
   it('refuses to open for a guard who does not hold the call, and audits the refusal', () => {
@@ -236,6 +263,31 @@ describe('opening the gate', () => {
       actor: 'guard:li',
       detail: { callId, kioskId: 'north-gate', code: 'not_call_holder' },
     });
+  });
+
+  it('answers a guard outside the ring group not_in_ring_group, ringing, answered or ended', () => {
+    const s = setup();
+    s.router.ring('north-gate', ['wang'], ['wang', 'li']);
+    const attempts = () => [
+      s.router.answer('call-1', 'carl'),
+      s.router.requestOpen('call-1', 'carl'),
+      s.router.deny('call-1', 'carl'),
+      s.router.hangUp('call-1', { guard: 'carl' }),
+      s.router.heldCall('call-1', 'carl'),
+    ];
+    const codes = () => attempts().map((result) => (result.ok ? 'ok' : result.code));
+
+    const whileRinging = codes();
+    s.router.answer('call-1', 'wang');
+    const whileAnswered = codes();
+    s.router.hangUp('call-1', { guard: 'wang' });
+    const afterEnd = codes();
+
+    for (const seen of [whileRinging, whileAnswered, afterEnd]) {
+      expect(seen).toEqual(Array(5).fill('not_in_ring_group'));
+    }
+    expect(s.router.requestOpen('call-1', 'li')).toMatchObject({ code: 'call_ended' });
+    expect(s.audit.filter((entry) => entry.action === 'call.open')).toEqual([]);
   });
 
   it('refuses to open while the call is still ringing, after it ended, or for no call', () => {

@@ -4,7 +4,9 @@
  * its sockets and audit store, and tests drive it with fake timers.
  *
  * Every message names a call; one that names no live call, or another kiosk's call, or comes from a
- * guard who does not hold the call, is refused with a code and changes nothing.
+ * guard who does not hold the call, is refused with a code and changes nothing. A guard outside
+ * the call's ring group always gets `not_in_ring_group`, whatever state the call is in, so the
+ * refusal tells them nothing about calls that are not theirs. One open is issued per call.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CallRefusalCode } from '../app/contract/intercom-protocol.js';
@@ -109,15 +111,22 @@ export interface CallRouterOptions {
 
 /** Routes calls between kiosks and guards; see `createCallRouter`. */
 export interface CallRouter {
-  /** Rings every guard of the kiosk's ring group at once; returns the new call's id. */
-  ring(kioskId: string, ringGroupGuards: readonly string[]): CallResult<string>;
+  /**
+   * Rings `ringGroupGuards` at once; returns the new call's id. `members` are the guards who may
+   * see the call at all (the whole ring group, offline guards too); by default those rung.
+   */
+  ring(
+    kioskId: string,
+    ringGroupGuards: readonly string[],
+    members?: readonly string[],
+  ): CallResult<string>;
   /** The first guard to answer takes the call; the others stop ringing. */
   answer(callId: string, guard: string): CallResult<CallSummary>;
   /** Ends an answered call, by the guard holding it or the kiosk it belongs to. */
   hangUp(callId: string, by: CallParty): CallResult<void>;
   /** The kiosk gives up: stops the ringing, or hangs up if a guard already answered. */
   cancel(callId: string, kioskId: string): CallResult<void>;
-  /** An open command for the kiosk, only for the guard holding the answered call. */
+  /** The one open command of a call, only for the guard holding the answered call. */
   requestOpen(callId: string, guard: string): CallResult<OpenCommand>;
   /** The guard refuses entry: audited, the kiosk is told, and the call ends. */
   deny(callId: string, guard: string): CallResult<void>;
@@ -129,6 +138,8 @@ export interface CallRouter {
   queue(): CallSummary[];
   /** The live call of a kiosk, if any. */
   callOf(kioskId: string): CallSummary | undefined;
+  /** The answered call `callId` when `guard` holds it, or why not (as answer, open and deny). */
+  heldCall(callId: string, guard: string): CallResult<CallSummary>;
   /** Stops every timer; live calls are dropped without events (the server is shutting down). */
   close(): void;
 }
@@ -140,10 +151,21 @@ interface Call {
   /** Order of ringing, so calls that started in the same millisecond keep their order. */
   sequence: number;
   ringing: Set<string>;
+  /** The guards rung; only they may answer. */
   ringGroup: ReadonlySet<string>;
+  /** Every guard the call concerns; anyone else is refused `not_in_ring_group`. */
+  members: ReadonlySet<string>;
   guard: string | null;
+  /** When the one open of the call was issued. */
+  openedAt: number | null;
   answeredAt: number | null;
   timers: TimerHandle[];
+}
+
+/** What is kept of an ended call: enough to refuse a late message with the right code. */
+interface EndedCall {
+  kioskId: string;
+  members: ReadonlySet<string>;
 }
 
 /** Builds a call router with no I/O of its own. */
@@ -163,8 +185,8 @@ class Router implements CallRouter {
   private readonly emitEvent: (event: CallEvent) => void;
   private readonly writeAudit: (entry: AuditEntry) => void;
   private readonly calls = new Map<string, Call>();
-  /** Ended call id to its kiosk, oldest first, bounded by `endedCallsKept`. */
-  private readonly ended = new Map<string, string>();
+  /** Ended call id to its kiosk and members, oldest first, bounded by `endedCallsKept`. */
+  private readonly ended = new Map<string, EndedCall>();
   private sequence = 0;
 
   constructor(options: CallRouterOptions) {
@@ -181,7 +203,11 @@ class Router implements CallRouter {
     this.writeAudit = options.audit ?? (() => undefined);
   }
 
-  ring(kioskId: string, ringGroupGuards: readonly string[]): CallResult<string> {
+  ring(
+    kioskId: string,
+    ringGroupGuards: readonly string[],
+    members: readonly string[] = ringGroupGuards,
+  ): CallResult<string> {
     const busy = this.liveCallOf(kioskId);
     if (busy) return this.refused('ring', busy.callId, refuse('kiosk_busy', 'kiosk has a call'));
 
@@ -193,7 +219,7 @@ class Router implements CallRouter {
         refuse('no_guards', 'no guard of the ring group is online'),
       );
 
-    const call = this.startCall(kioskId, guards);
+    const call = this.startCall(kioskId, guards, new Set([...members, ...guards]));
     log.info({ callId: call.callId, kioskId, guards: guards.size }, 'ring: ringing');
     this.audit(call, 'call.ring', `kiosk:${kioskId}`, { guards: [...guards] });
     for (const guard of guards)
@@ -209,7 +235,7 @@ class Router implements CallRouter {
   }
 
   answer(callId: string, guard: string): CallResult<CallSummary> {
-    const found = this.find(callId);
+    const found = this.concerning(callId, guard);
     if (!found.ok) return this.refused('answer', callId, found);
 
     const call = found.value;
@@ -244,13 +270,14 @@ class Router implements CallRouter {
   }
 
   requestOpen(callId: string, guard: string): CallResult<OpenCommand> {
-    const found = this.heldBy(callId, guard);
+    const found = this.openable(callId, guard);
     if (!found.ok) {
       this.auditRefusedOpen(callId, guard, found.code);
       return this.refused('open', callId, found);
     }
 
     const call = found.value;
+    call.openedAt = this.now();
     const command: OpenCommand = {
       callId,
       guard,
@@ -298,12 +325,21 @@ class Router implements CallRouter {
     return call && summarise(call);
   }
 
+  heldCall(callId: string, guard: string): CallResult<CallSummary> {
+    const found = this.heldBy(callId, guard);
+    return found.ok ? { ok: true, value: summarise(found.value) } : found;
+  }
+
   close(): void {
     for (const call of this.calls.values()) this.clearTimers(call);
     this.calls.clear();
   }
 
-  private startCall(kioskId: string, guards: ReadonlySet<string>): Call {
+  private startCall(
+    kioskId: string,
+    guards: ReadonlySet<string>,
+    members: ReadonlySet<string>,
+  ): Call {
     const call: Call = {
       callId: this.newCallId(),
       kioskId,
@@ -311,7 +347,9 @@ class Router implements CallRouter {
       sequence: this.sequence++,
       ringing: new Set(guards),
       ringGroup: guards,
+      members,
       guard: null,
+      openedAt: null,
       answeredAt: null,
       timers: [],
     };
@@ -404,9 +442,18 @@ class Router implements CallRouter {
       : refuse('call_not_found', 'no such call');
   }
 
+  /** The live call `callId` when `guard` is among its members; membership is checked first. */
+  private concerning(callId: string, guard: string): CallResult<Call> {
+    const members = this.calls.get(callId)?.members ?? this.ended.get(callId)?.members;
+    if (members && !members.has(guard))
+      return refuse('not_in_ring_group', 'the call is not one of your ring group');
+
+    return this.find(callId);
+  }
+
   /** The live call, only when `kioskId` is the kiosk that placed it. */
   private ownedBy(callId: string, kioskId: string): CallResult<Call> {
-    const owner = this.calls.get(callId)?.kioskId ?? this.ended.get(callId);
+    const owner = this.calls.get(callId)?.kioskId ?? this.ended.get(callId)?.kioskId;
     if (owner !== undefined && owner !== kioskId)
       return refuse('wrong_kiosk', 'the call belongs to another kiosk');
 
@@ -415,7 +462,7 @@ class Router implements CallRouter {
 
   /** The live call, only when `guard` answered it. */
   private heldBy(callId: string, guard: string): CallResult<Call> {
-    const found = this.find(callId);
+    const found = this.concerning(callId, guard);
     if (!found.ok) return found;
 
     const call = found.value;
@@ -423,6 +470,17 @@ class Router implements CallRouter {
     if (call.guard !== guard) return refuse('not_call_holder', 'another guard holds the call');
 
     return found;
+  }
+
+  /**
+   * The call its holder may open: the kiosk accepts one open per call, so a second one (another
+   * tab, a double click, a replay) is refused here rather than sent to be refused there.
+   */
+  private openable(callId: string, guard: string): CallResult<Call> {
+    const found = this.heldBy(callId, guard);
+    if (!found.ok || found.value.openedAt === null) return found;
+
+    return refuse('already_opened', 'the gate was already opened for this call');
   }
 
   private liveCallOf(kioskId: string): Call | undefined {
@@ -439,7 +497,7 @@ class Router implements CallRouter {
   }
 
   private remember(call: Call): void {
-    this.ended.set(call.callId, call.kioskId);
+    this.ended.set(call.callId, { kioskId: call.kioskId, members: call.members });
     if (this.ended.size <= endedCallsKept) return;
 
     const oldest = this.ended.keys().next();
@@ -452,7 +510,7 @@ class Router implements CallRouter {
   }
 
   private auditRefusedOpen(callId: string, guard: string, code: CallRefusalCode): void {
-    const kioskId = this.calls.get(callId)?.kioskId ?? this.ended.get(callId) ?? null;
+    const kioskId = this.calls.get(callId)?.kioskId ?? this.ended.get(callId)?.kioskId ?? null;
     this.safely('audit', () =>
       this.writeAudit({
         at: this.now(),

@@ -1,7 +1,11 @@
+import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { kioskChannelPath } from '../app/contract/intercom-protocol.js';
 import { generateSiteKeys } from '../app/core/passes.js';
 import { readyLine, startCliProcess, type CliProcess } from '../test/support/cli-process.js';
 import { textMatching } from './testing/matchers.js';
@@ -36,6 +40,24 @@ function runCli(args: string[], stdin?: string): Run {
   });
   runs.push(run);
   return run;
+}
+
+/** Resolves once the process has written a line to stderr that `pattern` matches. */
+function stderrLine(run: Run, pattern: RegExp): Promise<string> {
+  return new Promise((resolveLine) => {
+    const check = () => {
+      const line = run
+        .stderr()
+        .split('\n')
+        .find((candidate) => pattern.test(candidate));
+      if (line === undefined) return;
+
+      run.child.stderr?.off('data', check);
+      resolveLine(line);
+    };
+    run.child.stderr?.on('data', check);
+    check();
+  });
 }
 
 /** The URL the process prints once it listens. */
@@ -95,6 +117,63 @@ describe('intercom command line', () => {
       '--force',
     ]);
     expect(await forced.exited).toBe(0);
+  });
+
+  it('refuses a bad admin name with the rule guard names follow, creating nothing', async () => {
+    const refused = runCli(
+      ['admin', 'create', 'bad name', '--config', 'server.json'],
+      'chief password 1\n',
+    );
+
+    expect(await refused.exited).toBe(1);
+    expect(refused.stderr()).toBe(
+      'intercom: bad_payload: bad name "bad name": use 1 to 64 letters, digits, dot, dash or underscore\n',
+    );
+    const created = runCli(
+      ['admin', 'create', 'chief', '--config', 'server.json'],
+      'pw long enough\n',
+    );
+    expect(await created.exited).toBe(0);
+  });
+
+  it('says in one line that the port is in use and exits 1', async () => {
+    const holder = createServer();
+    holder.listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    const { port } = holder.address() as AddressInfo;
+    await writeFile(join(folder, 'busy.json'), JSON.stringify({ port, dataDir: 'data' }));
+
+    try {
+      const run = runCli(['--config', 'busy.json']);
+
+      expect(await run.exited).toBe(1);
+      expect(run.stderr().split('\n').slice(-2)).toEqual([
+        `intercom: port_busy: port ${port} on 127.0.0.1 is in use: stop what holds it or set "port"`,
+        '',
+      ]);
+      expect(run.stderr()).not.toMatch(/"level"|"stack"/);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('logs an oversized frame from a connection that never said hello as one warning line', async () => {
+    const server = runCli(['--config', 'server.json']);
+    const url = await serverUrl(server);
+    const stranger = new WebSocket(`${url.replace('http', 'ws')}${kioskChannelPath}`);
+    await once(stranger, 'open');
+
+    stranger.send('x'.repeat(1024 * 1024));
+    const [code] = (await once(stranger, 'close')) as [number];
+    const line = await stderrLine(server, /socket: failed/);
+
+    expect(code).toBe(1009);
+    expect(JSON.parse(line)).toMatchObject({
+      level: 40,
+      remote: '127.0.0.1',
+      reason: textMatching(/Max payload size exceeded/),
+    });
+    expect(server.stderr()).not.toMatch(/"stack"|"level":50/);
   });
 
   it('names the wrong field of a bad configuration and exits 1', async () => {

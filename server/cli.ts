@@ -1,7 +1,8 @@
 /**
  * Runs the intercom server: `node dist/server/cli.js [--config FILE]`, and creates the first
  * admin: `node dist/server/cli.js admin create NAME [--password-file FILE] [--force]`, the
- * password read from the file or the first line of stdin. When listening, stdout carries exactly
+ * password read from the file, asked twice without echo on a terminal, or else the first line of
+ * piped stdin. When listening, stdout carries exactly
  * one line, `INTERCOM_URL=<url>`, for scripts and tests; logs go to stderr.
  */
 import { readFile } from 'node:fs/promises';
@@ -10,9 +11,10 @@ import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { KioskError } from '../app/common/errors.js';
 import { moduleLogger } from '../app/core/log.js';
-import { startServer } from './app.js';
+import { GuardNameSchema, startServer } from './app.js';
 import { Authenticator } from './auth.js';
 import { loadServerConfigFile, parseServerConfig, type ServerConfig } from './config.js';
+import { promptNewPassword } from './password-prompt.js';
 import { openServerStore, type ServerStore } from './store.js';
 import { closeOnSignals } from '../app/core/shutdown.js';
 
@@ -57,20 +59,40 @@ async function serve(options: GlobalOptions): Promise<void> {
 
   const server = await startServer({ store, config, baseDir }).catch((error: unknown) => {
     store.close();
-    throw error;
+    throw listenFailure(error, config);
   });
   process.stdout.write(`INTERCOM_URL=${server.url}\n`);
   closeOnSignals(log, [() => server.close(), () => store.close()]);
 }
 
+/** A port taken or not ours to use is the operator's to fix: one line naming it, no stack. */
+function listenFailure(error: unknown, config: ServerConfig): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = `port ${config.port} on ${config.host}`;
+  if (code === 'EADDRINUSE')
+    return new KioskError('port_busy', `${where} is in use: stop what holds it or set "port"`);
+  if (code === 'EACCES')
+    return new KioskError('port_busy', `${where} needs privileges: choose a port above 1023`);
+  if (code === 'EADDRNOTAVAIL')
+    return new KioskError('config_invalid', `${where}: this machine has no such address`);
+
+  return error;
+}
+
 async function createAdmin(name: string, options: CreateOptions & GlobalOptions): Promise<void> {
+  const checked = GuardNameSchema.safeParse(name);
+  if (!checked.success) {
+    const rule = checked.error.issues[0]?.message ?? 'not a valid name';
+    throw new KioskError('bad_payload', `bad name "${name}": use 1 to 64 ${rule}`);
+  }
+
   const { config, store } = openStoreFor(options.config);
   try {
     if (store.hasAdmin() && !options.force) {
       throw new KioskError('conflict', 'an admin exists already; pass --force to add another');
     }
 
-    const password = await readPassword(options.passwordFile);
+    const password = await readPassword(name, options.passwordFile);
     if (password.length < 10)
       throw new KioskError('bad_payload', 'the password needs at least 10 characters');
 
@@ -82,11 +104,12 @@ async function createAdmin(name: string, options: CreateOptions & GlobalOptions)
   }
 }
 
-/** The first line of the password file, or of stdin. */
-async function readPassword(file: string | undefined): Promise<string> {
+/** The first line of the password file; typed twice on a terminal; else the first piped line. */
+async function readPassword(name: string, file: string | undefined): Promise<string> {
   if (file) return firstLine(await readFile(file, 'utf8'));
+  if (process.stdin.isTTY)
+    return promptNewPassword(name, { input: process.stdin, output: process.stderr });
 
-  if (process.stdin.isTTY) process.stderr.write('Password: ');
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {
     lines.close();

@@ -23,6 +23,24 @@ describe('server configuration', () => {
     expect(parse).toThrow(/colour/);
   });
 
+  it('trusts no proxy and allows an address many more failed logins than a name by default', () => {
+    const config = parseServerConfig({});
+
+    expect(config.trustProxy).toBe(false);
+    expect(config.loginThrottle.freeFailures).toBe(5);
+    expect(config.loginThrottle.freeFailuresPerAddress).toBe(50);
+  });
+
+  it('takes trusted proxies as true, a hop count or addresses and ranges, and refuses others', () => {
+    for (const trustProxy of [true, 1, ['loopback', '10.0.0.0/8', '192.0.2.10', '::1']]) {
+      expect(parseServerConfig({ trustProxy }).trustProxy).toEqual(trustProxy);
+    }
+
+    expect(() => parseServerConfig({ trustProxy: ['proxy.example.org'] })).toThrow(/trustProxy/);
+    expect(() => parseServerConfig({ trustProxy: 0 })).toThrow(/trustProxy/);
+    expect(() => parseServerConfig({ trustProxy: '10.0.0.1' })).toThrow(/trustProxy/);
+  });
+
   it('asks for the TURN secret when TURN urls are given', () => {
     expect(() => parseServerConfig({ ice: { turnUrls: ['turn:turn.example.org'] } })).toThrow(
       /ice\.turnSecret: TURN urls are set/,

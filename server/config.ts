@@ -7,12 +7,27 @@ import { z } from 'zod';
 import { loadJsonConfig, parseWithSchema } from '../app/core/config-file.js';
 
 const LoginThrottleSchema = z.strictObject({
-  /** Failures allowed per guard name and per remote address before delays start. */
+  /** Failures allowed per guard name before delays start: guessing one password stays slow. */
   freeFailures: z.number().int().min(1).max(100).default(5),
+  /**
+   * Failures allowed per remote address before delays start for names that have not logged in
+   * from it before. Much looser than per name, since behind a reverse proxy or a NAT every guard
+   * shares one address; see `trustProxy` for seeing the guards' own addresses instead.
+   */
+  freeFailuresPerAddress: z.number().int().min(1).max(10_000).default(50),
   /** The first delay; each further failure doubles it. */
   baseDelaySeconds: z.number().min(0.1).max(60).default(1),
   maxDelaySeconds: z.number().int().min(1).max(86_400).default(900),
 });
+
+// proxy-addr's names for the loopback, link-local and private ranges, or one address or range.
+const ProxyAddressSchema = z.union([
+  z.enum(['loopback', 'linklocal', 'uniquelocal']),
+  z.ipv4(),
+  z.ipv6(),
+  z.cidrv4(),
+  z.cidrv6(),
+]);
 
 const KiosksSchema = z.strictObject({
   /** A kiosk must say hello within this many seconds of connecting. */
@@ -80,6 +95,21 @@ export const ServerConfigSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     /** 0 lets the OS choose a free port. */
     port: z.number().int().min(0).max(65_535).default(8780),
+    /**
+     * Whom to believe about the client's address in X-Forwarded-For, so login throttling, logs
+     * and the audit see each guard's own address rather than the reverse proxy's. `false` (the
+     * default): the peer is the client. A list of proxy addresses or ranges (`loopback`,
+     * `uniquelocal`, `10.0.0.0/8`, ...): trust those hops; the safe choice behind a proxy. A
+     * number: trust that many hops nearest the server. `true`: trust every hop; only when nothing
+     * but the proxy can reach the server, or anyone can pick the address they are throttled by.
+     */
+    trustProxy: z
+      .union([
+        z.boolean(),
+        z.number().int().min(1).max(10),
+        z.array(ProxyAddressSchema).min(1).max(64),
+      ])
+      .default(false),
     /** Where the store lives; a relative path is taken from the config file's folder. */
     dataDir: z.string().default('.intercom'),
     /**

@@ -90,6 +90,21 @@ describe('guard console files', () => {
     expect(missingAsset?.json()).toMatchObject({ error: { code: 'not_found' } });
   });
 
+  it('serves index.html at / to a client that does not ask for HTML, such as curl', async () => {
+    await serveConsole();
+
+    const curl = await get('/', '*/*');
+    const bare = await server?.app.inject({ method: 'GET', url: '/?probe=1' });
+
+    for (const response of [curl, bare]) {
+      expect([response?.statusCode, response?.body]).toEqual([
+        200,
+        '<!doctype html><title>Guard console</title>',
+      ]);
+      expect(response?.headers['content-security-policy']).toContain("default-src 'self'");
+    }
+  });
+
   it('keeps JSON 404s for the API, even for a browser asking for HTML', async () => {
     await serveConsole();
 

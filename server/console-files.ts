@@ -2,7 +2,8 @@
  * Serves the built guard console (`npm run build` writes it to dist/server/console) at `/`, under
  * a strict content security policy: scripts, styles and fonts from the server itself only, media
  * from WebRTC streams and blobs, WebSockets to this host alone, and no framing. Paths the console
- * routes itself (a reload on /history) get index.html; the API keeps its JSON 404s.
+ * routes itself (a reload on /history) get index.html when a browser asks for a page, and `/` gets
+ * it whatever the Accept header says; the API keeps its JSON 404s.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
@@ -15,15 +16,19 @@ import { guardChannelPath, kioskChannelPath } from '../app/contract/intercom-pro
 const log = moduleLogger('console-files');
 
 /**
- * Where the build puts the console: <repo>/dist/server/console, found from this file whether it
- * runs compiled (dist/server) or from sources under tsx or vitest (server/).
+ * The checkout the server runs from, found from this file whether it runs compiled (dist/server)
+ * or from sources under tsx or vitest (server/).
  */
-export function defaultConsoleDir(): string {
+export function checkoutDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const compiled = basename(here) === 'server' && basename(dirname(here)) === 'dist';
-  const repo = compiled ? resolve(here, '..', '..') : resolve(here, '..');
 
-  return join(repo, 'dist', 'server', 'console');
+  return compiled ? resolve(here, '..', '..') : resolve(here, '..');
+}
+
+/** Where the build puts the console: <repo>/dist/server/console. */
+export function defaultConsoleDir(): string {
+  return join(checkoutDir(), 'dist', 'server', 'console');
 }
 
 /** The console's policy; WebSockets may reach the host that served the page, nothing else. */
@@ -55,7 +60,8 @@ export function addConsoleRoutes(app: FastifyInstance, consoleDir: string): void
 
     const file = fileFor(root, path);
     if (file && (await isFile(file))) return sendFile(request, reply, file);
-    if (!acceptsHtml(request)) return notFound(request, reply);
+    // `/` is the console whoever asks (curl, a health check); deeper paths only for browsers.
+    if (path !== '/' && !acceptsHtml(request)) return notFound(request, reply);
 
     const index = join(root, 'index.html');
     if (await isFile(index)) return sendFile(request, reply, index);

@@ -70,7 +70,9 @@ export class GuardChannel extends EventEmitter<GuardChannelEvents> {
       connection.missedPings = 0;
     });
     socket.on('close', () => this.#remove(connection, 'connection closed'));
-    socket.on('error', (error) => log.warn({ err: error, remote }, 'socket: error'));
+    // The route's socket error handler (app.ts) logs the failure; this only keeps a socket
+    // attached outside a route from throwing.
+    socket.on('error', (error) => log.debug({ remote, reason: error.message }, 'socket: error'));
 
     sendTo(connection, { type: 'welcome', guard: guard.name });
     log.info({ guardId: guard.id, remote, consoles: connections.size }, 'attach: guard online');

@@ -92,7 +92,9 @@ export class KioskChannel extends EventEmitter<KioskChannelEvents> {
       this.#seen(connection);
     });
     socket.on('close', (code, reason) => this.#closed(connection, code, reason.toString()));
-    socket.on('error', (error) => log.warn({ err: error, remote }, 'socket: error'));
+    // The route's socket error handler (app.ts) logs the failure; this only keeps a socket
+    // attached outside a route from throwing.
+    socket.on('error', (error) => log.debug({ remote, reason: error.message }, 'socket: error'));
   }
 
   /** True when the kiosk holds an authenticated connection that answers its pings. */

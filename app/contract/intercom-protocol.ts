@@ -56,6 +56,8 @@ export const callRefusalCodes = [
   'no_guards',
   /** The kiosk is not connected, so an open could not reach it: nothing opened. */
   'kiosk_offline',
+  /** The gate was already opened for this call; the kiosk accepts one open per call. */
+  'already_opened',
 ] as const;
 export type CallRefusalCode = (typeof callRefusalCodes)[number];
 

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KioskError } from '../common/errors.js';
-import { defaultCallFallback, isDemo, loadConfigFile, parseConfig } from './config.js';
+import {
+  callFallbackText,
+  defaultCallFallback,
+  isDemo,
+  loadConfigFile,
+  parseConfig,
+} from './config.js';
 
 let folder: string;
 
@@ -144,6 +150,29 @@ describe('the kiosk configuration', () => {
     expect(error.message).toMatch(/^ {2}callButton\.hid\.mask: /m);
   });
 
+  it('accepts only KeyboardEvent.code values as the call key, and says which ones', () => {
+    for (const key of ['F9', 'F24', 'KeyB', 'Digit0', 'Numpad5', 'NumpadEnter', 'Space', 'ArrowUp'])
+      expect(parseConfig({ callButton: { key } }).callButton.key).toBe(key);
+
+    for (const key of ['Fnine', 'F25', 'Keyb', 'b', 'ShiftLeft', 'F13 ']) {
+      const error = errorOf(() => parseConfig({ callButton: { key } }));
+      expect(error.message).toMatch(
+        /callButton\.key: must be a KeyboardEvent\.code: KeyA-KeyZ.*"F9"/,
+      );
+    }
+  });
+
+  it('says which format a HID vendor or product id takes', () => {
+    const hid = { productId: 1, reportByte: 0, mask: 1 };
+
+    for (const vendorId of ['zz', '1a2b', 70_000, -1, 1.5, null]) {
+      const error = errorOf(() => parseConfig({ callButton: { hid: { ...hid, vendorId } } }));
+      expect(error.message).toContain(
+        'callButton.hid.vendorId: must be a number 0-65535 or a hex string like 0x1a2b',
+      );
+    }
+  });
+
   it('takes the fallback and the hang-up delay from the intercom settings', () => {
     const intercom = {
       url: 'wss://intercom.example/kiosk',
@@ -157,8 +186,44 @@ describe('the kiosk configuration', () => {
       fallback: 'Call the office: 010-1234 5678',
       hangUpAfterOpenSeconds: 3,
     });
-    expect(parseConfig({ intercom: { ...intercom, fallback: undefined } }).intercom?.fallback).toBe(
-      defaultCallFallback,
+    expect(
+      parseConfig({ intercom: { ...intercom, fallback: undefined } }).intercom?.fallback,
+    ).toEqual(defaultCallFallback);
+  });
+
+  it('takes a fallback per language, and refuses one without any text', () => {
+    const intercom = { url: 'wss://intercom.example/kiosk', kioskId: 'north-1', secret: 's3cret' };
+    const fallback = { 'zh-CN': '请致电 010-1234 5678', en: 'Please call 010-1234 5678' };
+
+    expect(parseConfig({ intercom: { ...intercom, fallback } }).intercom?.fallback).toEqual(
+      fallback,
     );
+    for (const bad of [{}, { de: 'Bitte anrufen' }, 42, ''])
+      expect(() => parseConfig({ intercom: { ...intercom, fallback: bad } })).toThrow(
+        /intercom\.fallback: /,
+      );
+  });
+});
+
+describe('the call fallback text', () => {
+  it('is the one text in every language when the site wrote one', () => {
+    expect(callFallbackText('Ring 010-1234', 'zh-CN')).toBe('Ring 010-1234');
+    expect(callFallbackText('Ring 010-1234', 'en')).toBe('Ring 010-1234');
+  });
+
+  it("is the visitor's language's text, else the other language's", () => {
+    const both = { 'zh-CN': '请致电物业', en: 'Please call the office' };
+
+    expect(callFallbackText(both, 'zh-CN')).toBe('请致电物业');
+    expect(callFallbackText(both, 'en')).toBe('Please call the office');
+    expect(callFallbackText({ en: 'Please call the office' }, 'zh-CN')).toBe(
+      'Please call the office',
+    );
+    expect(callFallbackText({ 'zh-CN': '请致电物业' }, 'en')).toBe('请致电物业');
+  });
+
+  it("is the default in the visitor's language without an intercom setting", () => {
+    expect(callFallbackText(undefined, 'zh-CN')).toBe(defaultCallFallback['zh-CN']);
+    expect(callFallbackText(undefined, 'en')).toBe(defaultCallFallback.en);
   });
 });

@@ -4,7 +4,7 @@
  * a whole with a message naming each wrong field, never half applied.
  */
 import { z } from 'zod';
-import { LocaleSchema } from '../contract/api.js';
+import { LocaleSchema, locales, type Locale } from '../contract/api.js';
 import { kioskIdSchema } from '../contract/intercom-protocol.js';
 import { loadJsonConfig, parseWithSchema } from './config-file.js';
 
@@ -27,9 +27,31 @@ const PassesSchema = z.strictObject({
   clockSkewSeconds: z.number().int().min(0).max(600).default(60),
 });
 
-/** The fallback when none is configured: the screen shows it in both of the kiosk's languages. */
-export const defaultCallFallback =
-  '请联系物业管理处。No guard is available: please contact the property management office.';
+/** The fallback when none is configured, one text per language. */
+export const defaultCallFallback: Record<Locale, string> = {
+  'zh-CN': '请联系物业管理处。',
+  en: 'Please contact the property management office.',
+};
+
+const FallbackTextSchema = z.string().min(1).max(500);
+
+/** One text shown in every language, or a text per language (at least one). */
+const CallFallbackSchema = z.union(
+  [
+    FallbackTextSchema,
+    z
+      .strictObject({ 'zh-CN': FallbackTextSchema.optional(), en: FallbackTextSchema.optional() })
+      .refine((texts) => Object.values(texts).some(Boolean), 'needs a text for "zh-CN" or "en"'),
+  ],
+  {
+    error:
+      'must be a text for every language, or a text per language such as ' +
+      '{ "zh-CN": "请致电 010-1234 5678", "en": "Please call 010-1234 5678" }',
+  },
+);
+
+/** A configured fallback: one text, or texts per language. */
+export type CallFallback = z.infer<typeof CallFallbackSchema>;
 
 const IntercomSchema = z
   .strictObject({
@@ -45,7 +67,7 @@ const IntercomSchema = z
     reconnectMinMs: z.number().int().min(50).max(60_000).default(500),
     reconnectMaxMs: z.number().int().min(50).max(600_000).default(10_000),
     /** What the visitor is told when no guard answers or the intercom is down, e.g. a number. */
-    fallback: z.string().min(1).max(500).default(defaultCallFallback),
+    fallback: CallFallbackSchema.default(defaultCallFallback),
     /** The kiosk ends the call this long after the guard opened, so the line is not left open. */
     hangUpAfterOpenSeconds: z.number().int().min(1).max(120).default(5),
   })
@@ -54,25 +76,51 @@ const IntercomSchema = z
     message: 'must not be below reconnectMinMs',
   });
 
+const hidIdFormat = 'must be a number 0-65535 or a hex string like 0x1a2b';
+
 /** A USB HID value: a number, or a hex string such as `0x1a2b` as device lists print it. */
-const HidIdSchema = z.union([
-  z.number().int().min(0).max(0xffff),
-  z
-    .string()
-    .regex(/^0x[0-9a-f]{1,4}$/i, 'must be a number or a hex string such as 0x1a2b')
-    .transform((hex) => Number.parseInt(hex, 16)),
-]);
+const HidIdSchema = z.union(
+  [
+    z.number().int(hidIdFormat).min(0, hidIdFormat).max(0xffff, hidIdFormat),
+    z
+      .string()
+      .regex(/^0x[0-9a-f]{1,4}$/i, hidIdFormat)
+      .transform((hex) => Number.parseInt(hex, 16)),
+  ],
+  { error: hidIdFormat },
+);
+
+/**
+ * The KeyboardEvent.code values a call button may type: letters, digits, function keys, the
+ * numeric pad, and the named keys such buttons are sold with. A misspelt code would never match.
+ */
+const keyCodePattern = new RegExp(
+  '^(?:' +
+    [
+      'Key[A-Z]',
+      'Digit[0-9]',
+      'F(?:[1-9]|1[0-9]|2[0-4])',
+      'Numpad(?:[0-9]|Add|Subtract|Multiply|Divide|Decimal|Enter|Equal|Comma)',
+      'Arrow(?:Up|Down|Left|Right)',
+      'Enter|Space|Tab|Escape|Backspace|Delete|Insert|Home|End|PageUp|PageDown',
+      'Pause|ScrollLock|PrintScreen|ContextMenu|Help',
+      'Minus|Equal|BracketLeft|BracketRight|Backslash|Semicolon|Quote|Backquote',
+      'Comma|Period|Slash',
+      'Media(?:PlayPause|Stop|TrackNext|TrackPrevious|Select)|AudioVolume(?:Up|Down|Mute)',
+    ].join('|') +
+    ')$',
+);
+
+const keyCodeFormat =
+  'must be a KeyboardEvent.code: KeyA-KeyZ, Digit0-Digit9, F1-F24, Numpad0-Numpad9, ' +
+  'NumpadEnter, Enter, Space, ArrowUp, MediaPlayPause …, e.g. "F9" or "KeyB"';
 
 const CallButtonSchema = z.strictObject({
   /**
    * KeyboardEvent.code of a call button that presents itself as a keyboard (e.g. `F13`), or
    * null. The page sees the key; the core still debounces it like any other press.
    */
-  key: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'must be a KeyboardEvent.code such as F13 or KeyB')
-    .nullable()
-    .default(null),
+  key: z.string().regex(keyCodePattern, keyCodeFormat).nullable().default(null),
   /** Presses closer together than this count once: buttons bounce, visitors press twice. */
   debounceMs: z.number().int().min(0).max(5_000).default(300),
   /** A USB HID call button read through node-hid. */
@@ -155,6 +203,17 @@ export type KioskConfig = z.infer<typeof ConfigSchema>;
 /** True when the configuration runs on simulated devices, which the screen must say plainly. */
 export function isDemo(config: KioskConfig): boolean {
   return config.relay.kind === 'simulator';
+}
+
+/** The fallback in `locale`, else in another language the site wrote it in, else the default. */
+export function callFallbackText(fallback: CallFallback | undefined, locale: Locale): string {
+  if (fallback === undefined) return defaultCallFallback[locale];
+  if (typeof fallback === 'string') return fallback;
+
+  const others = locales.filter((other) => other !== locale);
+  return (
+    [locale, ...others].map((each) => fallback[each]).find(Boolean) ?? defaultCallFallback[locale]
+  );
 }
 
 /** Validates a parsed configuration; the error message lists every wrong field by its path. */

@@ -500,7 +500,7 @@ export function createFlowMachine(callbacks: FlowCallbacks) {
         },
         on: {
           ENDING_SOON: { guard: 'isThisCall', actions: 'recordEndingSoon' },
-          // A second open for the same call pulses again (the opener allows it): nothing to show.
+          // The opener refuses a second open for the same call; should one arrive, nothing changes.
           OPENED: { guard: 'isThisCall' },
           DENIED: {
             guard: 'isThisCall',

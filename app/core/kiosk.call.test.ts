@@ -380,7 +380,11 @@ describe('a kiosk calling the guards through the intercom server', () => {
     await kiosk.handle('visitor:call', { source: 'screen' });
 
     const view = await kiosk.handle('view:get', {});
-    expect(view).toMatchObject({ screen: 'callMissed', callAvailable: false });
-    expect(view.callFallback).toMatch(/property management office/);
+    expect(view).toMatchObject({ screen: 'callMissed', callAvailable: false, locale: 'zh-CN' });
+    expect(view.callFallback).toBe('请联系物业管理处。');
+
+    await kiosk.handle('visitor:setLocale', { locale: 'en' });
+    const english = await kiosk.handle('view:get', {});
+    expect(english.callFallback).toMatch(/property management office/);
   });
 });

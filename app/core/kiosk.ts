@@ -28,7 +28,7 @@ import { HidCallButton } from '../../native/button/hid-button.js';
 import { LcusRelay } from '../../native/relay/lcus.js';
 import { startSimulatedRelay } from '../../native/relay/demo.js';
 import { CallLink } from './call.js';
-import { defaultCallFallback, isDemo, type KioskConfig } from './config.js';
+import { callFallbackText, isDemo, type KioskConfig } from './config.js';
 import {
   createFlowMachine,
   flowView,
@@ -571,9 +571,10 @@ class KioskCore implements Kiosk {
 
   private view(): KioskView {
     const { config } = this;
+    const flow = flowView(this.actor.getSnapshot());
 
     return {
-      ...flowView(this.actor.getSnapshot()),
+      ...flow,
       demo: isDemo(config),
       gateName: config.gateName,
       siteName: config.siteName,
@@ -584,7 +585,7 @@ class KioskCore implements Kiosk {
       },
       gateAvailable: this.gate.available,
       callAvailable: this.calls.available,
-      callFallback: config.intercom?.fallback ?? defaultCallFallback,
+      callFallback: callFallbackText(config.intercom?.fallback, flow.locale),
       callKey: config.callButton.key,
     };
   }

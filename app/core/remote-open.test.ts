@@ -146,6 +146,58 @@ describe('a remote open command', () => {
     expect(s.relay.pulses).toHaveLength(1);
   });
 
+  it('opens once per call: further opens from the guard holding it are refused and pulse nothing', async () => {
+    const s = await setup();
+    s.opener.activeCall('call-1', 'wang');
+
+    const [first, second, third] = await Promise.all([
+      s.opener.open(command()),
+      s.opener.open(command()),
+      s.opener.open(command()),
+    ]);
+    const later = await s.opener.open(command());
+
+    expect(first).toEqual({ opened: true, at: now });
+    expect([second, third, later]).toEqual([
+      { opened: false, reason: 'already_opened' },
+      { opened: false, reason: 'already_opened' },
+      { opened: false, reason: 'already_opened' },
+    ]);
+    expect(s.relay.pulses).toEqual([500]);
+    expect(s.audit.filter((entry) => entry.action === 'gate.open')).toHaveLength(1);
+    expect(refusals(s.audit)).toEqual(['already_opened', 'already_opened', 'already_opened']);
+  });
+
+  it('opens again for the next call after one call opened', async () => {
+    const s = await setup();
+    s.opener.activeCall('call-1', 'wang');
+    await s.opener.open(command());
+    s.opener.endCall();
+
+    s.opener.activeCall('call-2', 'wang');
+    const next = await s.opener.open(command({ callId: 'call-2' }));
+
+    expect(next.opened).toBe(true);
+    expect(s.relay.pulses).toEqual([500, 500]);
+  });
+
+  it('lets the guard try again when the relay reported the pulse as failed', async () => {
+    const s = await setup();
+    s.opener.activeCall('call-1', 'wang');
+    s.relay.failPulse = true;
+
+    const failed = await s.opener.open(command());
+    s.relay.failPulse = false;
+    const retry = await s.opener.open(command());
+    const third = await s.opener.open(command());
+
+    expect(failed).toEqual({ opened: false, reason: 'failed' });
+    expect(retry.opened).toBe(true);
+    expect(third).toEqual({ opened: false, reason: 'already_opened' });
+    // The fake records the failed attempt too: two attempts, the third never reached the relay.
+    expect(s.relay.pulses).toEqual([500, 500]);
+  });
+
   it('opens nothing for a malformed command', async () => {
     const s = await setup();
     s.opener.activeCall('call-1', 'wang');

@@ -2,7 +2,9 @@
  * The kiosk's check of an open command from the intercom server. The server already checked that
  * the guard holds the call; the core checks again, because only the core opens the gate: the
  * command must name the call in progress and the guard who answered it, be fresh, and carry a nonce
- * never seen before. A refused command is audited with its reason and drives nothing.
+ * never seen before. A call opens the gate once: a second open for it (a double click, a second
+ * console of the same guard) is refused. A refused command is audited with its reason and drives
+ * nothing.
  *
  * Nonces live in memory only: after a restart there is no call in progress, so nothing from
  * before it can open.
@@ -32,6 +34,7 @@ export type RemoteOpenRefusal =
   | 'wrong_guard'
   | 'stale'
   | 'replayed'
+  | 'already_opened'
   | Exclude<Extract<GateResult, { opened: false }>['reason'], 'stale'>;
 
 /** What came of an open command. */
@@ -74,6 +77,8 @@ class Opener implements RemoteOpener {
   private readonly staleAfterMs: number;
   private active: ActiveCall | null = null;
   private lastEndedCallId: string | null = null;
+  /** The call whose one opening is committed; it opens nothing more. */
+  private openedCallId: string | null = null;
   /** Nonce to its command's issue time; a nonce is forgotten once its command would be stale. */
   private readonly seenNonces = new Map<string, number>();
 
@@ -106,9 +111,13 @@ class Opener implements RemoteOpener {
     if (refusal) return this.refuse(refusal, command);
 
     let lateRefusal: RemoteOpenRefusal | null = null;
+    let claimed = false;
     const commit = () => {
       lateRefusal = this.callRefusal(command);
-      return lateRefusal === null && this.commit(command);
+      if (lateRefusal !== null) return false;
+
+      claimed = true;
+      return this.commit(command);
     };
 
     const result = await this.gate.open({
@@ -120,6 +129,7 @@ class Opener implements RemoteOpener {
     log.info({ callId: command.callId, opened: result.opened }, 'open: gate answered');
     if (lateRefusal !== null) return this.refuse(lateRefusal, command);
 
+    if (claimed && !result.opened) this.releaseClaim(command, result.reason);
     return result;
   }
 
@@ -134,12 +144,18 @@ class Opener implements RemoteOpener {
   }
 
   private callRefusal(command: RemoteOpenCommand): RemoteOpenRefusal | null {
-    if (this.active?.callId === command.callId)
-      return this.active.guard === command.guard ? null : 'wrong_guard';
+    if (this.active?.callId === command.callId) return this.holderRefusal(command);
 
     if (command.callId === this.lastEndedCallId) return 'call_ended';
 
     return this.active ? 'unknown_call' : 'no_active_call';
+  }
+
+  /** The guard holding the call may open it, once. */
+  private holderRefusal(command: RemoteOpenCommand): RemoteOpenRefusal | null {
+    if (this.active?.guard !== command.guard) return 'wrong_guard';
+
+    return command.callId === this.openedCallId ? 'already_opened' : null;
   }
 
   /** True when the nonce was seen before; otherwise remembers it. */
@@ -164,6 +180,8 @@ class Opener implements RemoteOpener {
    * relay moves; a store that throws means nothing opens.
    */
   private commit(command: RemoteOpenCommand): boolean {
+    // Claimed before the write: a later command checked at its own turn sees the call as opened.
+    this.openedCallId = command.callId;
     this.audit.appendAudit({
       at: this.now(),
       action: 'gate.open',
@@ -171,6 +189,17 @@ class Opener implements RemoteOpener {
       detail: { reason: 'guard_command', callId: command.callId, nonce: command.nonce },
     });
     return true;
+  }
+
+  /**
+   * An opening whose audit line could not be written, or whose pulse the relay reported as failed,
+   * did not move the barrier for sure: the guard may try again.
+   */
+  private releaseClaim(command: RemoteOpenCommand, reason: string): void {
+    if (this.openedCallId !== command.callId) return;
+
+    log.info({ callId: command.callId, reason }, 'open: did not open, may be retried');
+    this.openedCallId = null;
   }
 
   private refuse(reason: RemoteOpenRefusal, command: RemoteOpenCommand | null): RemoteOpenResult {

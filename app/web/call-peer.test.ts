@@ -7,6 +7,28 @@ const media: MediaConfig = {
   iceTransportPolicy: 'relay',
 };
 
+/** A transceiver as the peer sees it: its kind, direction, and the sender's track and streams. */
+class FakeTransceiver {
+  direction: RTCRtpTransceiverDirection;
+  readonly receiver: { track: { kind: string } };
+  readonly sender = {
+    track: null as unknown,
+    streams: [] as unknown[],
+    replaceTrack: (track: unknown) => {
+      this.sender.track = track;
+      return Promise.resolve();
+    },
+    setStreams: (...streams: unknown[]) => {
+      this.sender.streams = streams;
+    },
+  };
+
+  constructor(kind: string, direction: RTCRtpTransceiverDirection) {
+    this.receiver = { track: { kind } };
+    this.direction = direction;
+  }
+}
+
 /** The part of RTCPeerConnection the peer uses, recording what was done to it. */
 class FakePeerConnection {
   signalingState: RTCSignalingState = 'stable';
@@ -18,6 +40,8 @@ class FakePeerConnection {
   readonly transceivers: { kind: string; direction: string | undefined }[] = [];
   readonly addedCandidates: RTCIceCandidateInit[] = [];
   readonly offerOptions: (RTCOfferOptions | undefined)[] = [];
+  /** The media sections: made by the offer (answerer) or by addTrack and addTransceiver. */
+  readonly rtpTransceivers: FakeTransceiver[] = [];
   restarts = 0;
   closed = false;
   onicecandidate: ((event: { candidate: unknown }) => void) | null = null;
@@ -27,12 +51,35 @@ class FakePeerConnection {
 
   constructor(readonly config: RTCConfiguration) {}
 
-  addTrack(track: { kind: string }): void {
+  addTrack(track: { kind: string }, stream: unknown): void {
     this.addedTracks.push(track.kind);
+    // Like the browser: a track rides a free section of its kind (the offer's) before a new one.
+    const free = this.rtpTransceivers.find(
+      (transceiver) => transceiver.receiver.track.kind === track.kind && !transceiver.sender.track,
+    );
+    const transceiver = free ?? new FakeTransceiver(track.kind, 'sendrecv');
+    if (!free) this.rtpTransceivers.push(transceiver);
+    transceiver.direction = 'sendrecv';
+    transceiver.sender.track = track;
+    transceiver.sender.streams = [stream];
   }
 
   addTransceiver(kind: string, init?: RTCRtpTransceiverInit): void {
     this.transceivers.push({ kind, direction: init?.direction });
+    this.rtpTransceivers.push(new FakeTransceiver(kind, init?.direction ?? 'sendrecv'));
+  }
+
+  getTransceivers(): FakeTransceiver[] {
+    return this.rtpTransceivers;
+  }
+
+  /** The section of `kind`, which a test expects to exist. */
+  transceiverOf(kind: string): FakeTransceiver {
+    const found = this.rtpTransceivers.find(
+      (transceiver) => transceiver.receiver.track.kind === kind,
+    );
+    if (!found) throw new Error(`no ${kind} transceiver`);
+    return found;
   }
 
   createOffer(options?: RTCOfferOptions): Promise<RTCSessionDescriptionInit> {
@@ -51,6 +98,12 @@ class FakePeerConnection {
   }
 
   setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
+    // The kiosk's offer has an audio and a video section; the browser makes them recvonly here.
+    if (description.type === 'offer' && this.rtpTransceivers.length === 0) {
+      for (const kind of ['audio', 'video']) {
+        this.rtpTransceivers.push(new FakeTransceiver(kind, 'recvonly'));
+      }
+    }
     this.remoteDescription = description;
     this.signalingState = description.type === 'offer' ? 'have-remote-offer' : 'stable';
     return Promise.resolve();
@@ -522,6 +575,60 @@ describe('createCallPeer as the answerer', () => {
 
     expect(pc.addedTracks).toEqual(['audio']);
     expect(pc.transceivers).toEqual([]);
+  });
+
+  it('answers the video sendrecv without a camera, in the same stream as the voice', async () => {
+    const stream = fakeStream([fakeTrack('audio')]);
+    const { peer, pc } = setup({ role: 'answerer', localStream: stream });
+
+    await peer.receive(offer);
+
+    const video = pc.transceiverOf('video');
+    expect(video.direction).toBe('sendrecv');
+    expect(video.sender.track).toBeNull();
+    expect(video.sender.streams).toEqual([stream]);
+    expect(pc.transceiverOf('audio').sender.streams).toEqual([stream]);
+  });
+
+  it('shows and hides the camera during the call by swapping the track, without a new answer', async () => {
+    const { peer, pc, sent } = setup({ role: 'answerer', localStream: fakeStream([]) });
+    await peer.receive(offer);
+    const camera = fakeTrack('video');
+
+    await peer.setVideoTrack(camera as unknown as MediaStreamTrack);
+    expect(pc.transceiverOf('video').sender.track).toBe(camera);
+
+    await peer.setVideoTrack(null);
+    expect(pc.transceiverOf('video').sender.track).toBeNull();
+    expect(sent.filter((signal) => signal.kind === 'answer')).toHaveLength(1);
+    expect(pc.transceiverOf('video').direction).toBe('sendrecv');
+  });
+
+  it('keeps a camera turned on before the offer and sends it with the answer', async () => {
+    const { peer, pc, sent } = setup({ role: 'answerer' });
+    const camera = fakeTrack('video');
+
+    await peer.setVideoTrack(camera as unknown as MediaStreamTrack);
+    await peer.receive(offer);
+
+    expect(pc.transceiverOf('video').sender.track).toBe(camera);
+    expect(pc.transceiverOf('video').direction).toBe('sendrecv');
+    expect(sent.map((signal) => signal.kind)).toEqual(['answer']);
+  });
+
+  it('can hide a camera it was started with, on the same section', async () => {
+    const camera = fakeTrack('video');
+    const { peer, pc } = setup({
+      role: 'answerer',
+      localStream: fakeStream([fakeTrack('audio'), camera]),
+    });
+    await peer.receive(offer);
+    expect(pc.transceiverOf('video').sender.track).toBe(camera);
+
+    await peer.setVideoTrack(null);
+
+    expect(pc.transceiverOf('video').sender.track).toBeNull();
+    expect(pc.rtpTransceivers).toHaveLength(2);
   });
 
   it('queues candidates that arrive before the offer', async () => {

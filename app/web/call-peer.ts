@@ -3,7 +3,9 @@
  * are fixed (the kiosk offers, the guard answers), so there is no glare to resolve and no perfect
  * negotiation. What matters is surviving a network drop without a page reload: the offerer
  * restarts ICE when the connection fails, or stays disconnected too long, or the answerer asks,
- * and keeps restarting, further apart, for as long as the connection stays down.
+ * and keeps restarting, further apart, for as long as the connection stays down. The answerer
+ * answers the offer's video sendrecv even without a camera, so the guard can show or hide their
+ * picture during the call by swapping the sender's track, with no new offer.
  */
 import type { MediaConfig, Signal } from '../contract/intercom-protocol.js';
 import { assertNever } from '../common/errors.js';
@@ -47,6 +49,11 @@ export interface CallPeer {
   receive(signal: Signal): Promise<void>;
   /** Silences the local microphone (the tracks stay, so unmuting needs no renegotiation). */
   setMuted(muted: boolean): void;
+  /**
+   * Sends `track` as the local picture, or no picture for null, on the video the call already
+   * negotiated: no renegotiation. Before the offer (answerer) it is kept and sent with the answer.
+   */
+  setVideoTrack(track: MediaStreamTrack | null): Promise<void>;
   /** Ends the connection and every timer; the local stream is left to the page that owns it. */
   close(): void;
 }
@@ -95,6 +102,8 @@ class WebRtcCallPeer implements CallPeer {
   #restartAfterAnswer = false;
   /** Answerer: the restart request for the current failure has gone out. */
   #restartAsked = false;
+  /** The picture last asked for with setVideoTrack, until a video sender exists to carry it. */
+  #videoTrack: { track: MediaStreamTrack | null } | null = null;
 
   constructor(options: CallPeerOptions) {
     this.#options = options;
@@ -120,6 +129,7 @@ class WebRtcCallPeer implements CallPeer {
     this.#started = true;
     return this.#enqueue('start', async () => {
       this.#addOffererTracks();
+      await this.#applyVideoTrack();
       await this.#sendOffer(false);
     });
   }
@@ -132,6 +142,11 @@ class WebRtcCallPeer implements CallPeer {
     for (const track of this.#options.localStream?.getAudioTracks() ?? []) track.enabled = !muted;
 
     log.info('microphone: muted changed', { muted });
+  }
+
+  setVideoTrack(track: MediaStreamTrack | null): Promise<void> {
+    this.#videoTrack = { track };
+    return this.#enqueue('video', () => this.#applyVideoTrack());
   }
 
   close(): void {
@@ -303,7 +318,11 @@ class WebRtcCallPeer implements CallPeer {
     this.#answeringNumber = offer.offerNumber;
     await this.#pc.setRemoteDescription(offer.description);
     // Added after the offer, so the tracks ride the offer's transceivers instead of new ones.
-    if (!this.#localTracksAdded) this.#addLocalTracks();
+    if (!this.#localTracksAdded) {
+      this.#addLocalTracks();
+      this.#openVideoSending();
+    }
+    await this.#applyVideoTrack();
     await this.#addPendingCandidates();
 
     const answer = await this.#pc.createAnswer();
@@ -318,7 +337,38 @@ class WebRtcCallPeer implements CallPeer {
     log.info('answer: sent', { offerNumber });
   }
 
+  // A guard without a camera at answer time may turn one on later: the video is answered
+  // sendrecv with no track yet, in the same stream as the voice, so the picture can start with a
+  // track swap and arrives at the other end beside the voice.
+  #openVideoSending(): void {
+    const stream = this.#options.localStream;
+    for (const transceiver of this.#pc.getTransceivers()) {
+      if (transceiver.receiver.track.kind !== 'video' || transceiver.sender.track) continue;
+
+      transceiver.direction = 'sendrecv';
+      if (stream) transceiver.sender.setStreams(stream);
+      log.info('video: ready to send without a camera');
+    }
+  }
+
   // ---- both ----
+
+  async #applyVideoTrack(): Promise<void> {
+    const wanted = this.#videoTrack;
+    const sender = this.#videoSender();
+    if (!wanted || !sender) return;
+
+    this.#videoTrack = null;
+    await sender.replaceTrack(wanted.track);
+    log.info('video: track replaced', { sending: wanted.track !== null });
+  }
+
+  #videoSender(): RTCRtpSender | null {
+    const transceiver = this.#pc
+      .getTransceivers()
+      .find((candidate) => candidate.receiver.track.kind === 'video');
+    return transceiver?.sender ?? null;
+  }
 
   #addLocalTracks(): Set<string> {
     const stream = this.#options.localStream;

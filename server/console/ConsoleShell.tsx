@@ -10,6 +10,7 @@ import { ApiError } from './api.js';
 import type { Ringer } from './calls/ringer.js';
 import { useTitleAlert } from './calls/use-title-alert.js';
 import { LanguageSwitch } from './components/LanguageSwitch.js';
+import { SoundNotice } from './components/SoundNotice.js';
 import { readCameraPreference } from './preferences.js';
 import { ConsoleStore, type ConsoleSnapshot } from './console-store.js';
 import { useT, type TranslationKey } from './i18n/index.js';
@@ -181,21 +182,5 @@ function ConnectionBadge({ state }: { state: ConsoleSnapshot['calls']['connectio
       <span className="light" aria-hidden="true" />
       {labels[state]}
     </span>
-  );
-}
-
-/** Until the first click the browser keeps the page silent: say so, and offer the click. */
-function SoundNotice({ ringer }: { ringer: Ringer }) {
-  const { t } = useT();
-  const unlocked = useSyncExternalStore(ringer.subscribe, () => ringer.unlocked);
-  if (unlocked) return null;
-
-  return (
-    <p className="notice notice-warning sound-notice" role="status" data-testid="sound-off">
-      {t('sound.off')}
-      <button type="button" className="button button-quiet" onClick={() => ringer.unlock()}>
-        {t('sound.enable')}
-      </button>
-    </p>
   );
 }

@@ -43,7 +43,12 @@ function fakeStream(kinds: ('audio' | 'video')[]): { stream: MediaStream; tracks
 let events: ChannelEvents;
 let sent: GuardMessage[];
 let connected: boolean;
-let peers: { options: CallPeerOptions; received: Signal[]; closed: boolean }[];
+let peers: {
+  options: CallPeerOptions;
+  received: Signal[];
+  closed: boolean;
+  videoTracks: (MediaStreamTrack | null)[];
+}[];
 let ringing: boolean[];
 let sessionEnded: number;
 
@@ -66,7 +71,12 @@ function makeStore(overrides: Partial<ConsoleStoreOptions> = {}): ConsoleStore {
     },
     openMedia: () => Promise.resolve(fakeStream(['audio']).stream),
     createPeer: (options): CallPeer => {
-      const peer = { options, received: [] as Signal[], closed: false };
+      const peer = {
+        options,
+        received: [] as Signal[],
+        closed: false,
+        videoTracks: [] as (MediaStreamTrack | null)[],
+      };
       peers.push(peer);
       return {
         start: () => Promise.resolve(),
@@ -75,6 +85,10 @@ function makeStore(overrides: Partial<ConsoleStoreOptions> = {}): ConsoleStore {
           return Promise.resolve();
         },
         setMuted: () => undefined,
+        setVideoTrack: (track) => {
+          peer.videoTracks.push(track);
+          return Promise.resolve();
+        },
         close: () => {
           peer.closed = true;
         },
@@ -210,7 +224,7 @@ describe('ConsoleStore', () => {
     const store = makeStore({ openMedia: () => Promise.resolve(stream), shareCamera: true });
     store.answer('c1');
     answered('c1');
-    await vi.waitFor(() => expect(store.snapshot().media?.hasCamera).toBe(true));
+    await vi.waitFor(() => expect(store.snapshot().media?.camera).toBe('on'));
 
     say({ type: 'ended', callId: 'c1', reason: 'hung_up_by_kiosk' });
 
@@ -232,9 +246,9 @@ describe('ConsoleStore', () => {
     expect(openMedia.mock.calls).toEqual([[false], [true]]);
   });
 
-  it('mutes the microphone and pauses the camera of the call', async () => {
+  it('mutes the microphone and hides the camera of the call, freeing it but not the microphone', async () => {
     const { stream, tracks } = fakeStream(['audio', 'video']);
-    const store = makeStore({ openMedia: () => Promise.resolve(stream) });
+    const store = makeStore({ openMedia: () => Promise.resolve(stream), shareCamera: true });
     store.answer('c1');
     answered('c1');
     await vi.waitFor(() => expect(peers).toHaveLength(1));
@@ -242,8 +256,66 @@ describe('ConsoleStore', () => {
     store.setMuted(true);
     store.setShareCamera(false);
 
-    expect(store.snapshot().media).toMatchObject({ muted: true, cameraOn: false });
-    expect(tracks.find((track) => track.kind === 'video')?.enabled).toBe(false);
+    expect(store.snapshot().media).toMatchObject({
+      muted: true,
+      camera: 'off',
+      cameraStream: null,
+    });
+    expect(peers[0]?.videoTracks).toEqual([null]);
+    expect(tracks.map((track) => [track.kind, track.stopped])).toEqual([
+      ['audio', false],
+      ['video', true],
+    ]);
+  });
+
+  it('shows the camera in a call that started without it, at once', async () => {
+    const camera = fakeStream(['video']);
+    const store = makeStore({ openCamera: () => Promise.resolve(camera.stream) });
+    store.answer('c1');
+    answered('c1');
+    await vi.waitFor(() => expect(peers).toHaveLength(1));
+
+    store.setShareCamera(true);
+
+    await vi.waitFor(() => expect(store.snapshot().media?.camera).toBe('on'));
+    expect(peers[0]?.videoTracks).toEqual([camera.tracks[0]]);
+    expect(store.snapshot().media?.cameraStream).toBe(camera.stream);
+    expect(store.snapshot().shareCamera).toBe(true);
+  });
+
+  it('says the camera is unavailable when it cannot be opened, and keeps the call', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const store = makeStore({
+      openCamera: () => Promise.reject(new DOMException('busy', 'NotReadableError')),
+    });
+    store.answer('c1');
+    answered('c1');
+    await vi.waitFor(() => expect(peers).toHaveLength(1));
+
+    store.setShareCamera(true);
+
+    await vi.waitFor(() => expect(store.snapshot().media?.camera).toBe('unavailable'));
+    expect(peers[0]?.videoTracks).toEqual([]);
+    expect(peers[0]?.closed).toBe(false);
+  });
+
+  it('drops a camera that opens after the guard turned it off again', async () => {
+    const camera = fakeStream(['video']);
+    let opened: (stream: MediaStream) => void = () => undefined;
+    const store = makeStore({
+      openCamera: () => new Promise((resolve) => (opened = resolve)),
+    });
+    store.answer('c1');
+    answered('c1');
+    await vi.waitFor(() => expect(peers).toHaveLength(1));
+
+    store.setShareCamera(true);
+    store.setShareCamera(false);
+    opened(camera.stream);
+
+    await vi.waitFor(() => expect(camera.tracks[0]?.stopped).toBe(true));
+    expect(store.snapshot().media?.camera).toBe('off');
+    expect(peers[0]?.videoTracks).toEqual([null]);
   });
 
   it('sends one open at a time and lets the guard retry when none is confirmed', () => {

@@ -57,6 +57,8 @@ export interface ConsoleStoreOptions {
   sessionAlive?: () => Promise<boolean>;
   openChannel?: (events: ChannelEvents) => ControlChannel;
   openMedia?: (withCamera: boolean) => Promise<MediaStream | null>;
+  /** Opens the camera alone, when the guard turns it on in a call. */
+  openCamera?: CallMediaOptions['openCamera'];
   /** Makes the WebRTC answerer; the browser's by default. */
   createPeer?: CallMediaOptions['createPeer'];
   /** Rings while calls wait; a no-op in tests. */
@@ -175,7 +177,7 @@ export class ConsoleStore {
     this.#media?.setMuted(muted);
   }
 
-  /** Shares the camera in the next call, and pauses or resumes it in the current one. */
+  /** Shares the camera from now on: shows or hides it in the current call too. */
   setShareCamera(share: boolean): void {
     this.#media?.setCameraOn(share);
     this.#snapshot = { ...this.#snapshot, shareCamera: share };
@@ -248,6 +250,7 @@ export class ConsoleStore {
       sendSignal: (signal) => this.#channel.send({ type: 'signal', callId, signal }),
       onChange: (state) => this.#mediaChanged(state),
       createPeer: this.#options.createPeer,
+      openCamera: this.#options.openCamera,
     });
   }
 

@@ -27,6 +27,7 @@ function fakePeerFactory() {
       start: () => Promise.resolve(options.sendSignal({ kind: 'offer', data: { sdp: 'o' } })),
       receive: (signal) => Promise.resolve(void record.received.push(signal)),
       setMuted: () => undefined,
+      setVideoTrack: () => Promise.resolve(),
       close: () => void (record.closed = true),
     };
   };

@@ -4,6 +4,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { watchPicture } from '../call/picture-watch.js';
 import { moduleLogger } from '../log.js';
 import { PersonIcon } from './Icons.js';
 
@@ -11,7 +12,8 @@ const log = moduleLogger('guard-video');
 
 /**
  * The guard's picture and voice. The element is there from the start, hidden behind the avatar
- * while no picture comes, because it also plays the guard's voice: it is never muted.
+ * while no picture comes (the guard may show or hide their camera at any time in the call),
+ * because it also plays the guard's voice: it is never muted.
  */
 export function GuardVideo({ stream }: { stream: MediaStream | null }) {
   const { t } = useTranslation();
@@ -24,10 +26,13 @@ export function GuardVideo({ stream }: { stream: MediaStream | null }) {
     if (!video) return;
 
     video.srcObject = stream;
-    if (stream) playWithSound(video, setSoundBlocked);
+    setHasPicture(false);
+    if (!stream) return undefined;
+
+    playWithSound(video, setSoundBlocked);
+    return watchPicture(video, setHasPicture);
   }, [stream]);
 
-  const showPicture = () => setHasPicture((videoRef.current?.videoWidth ?? 0) > 0);
   const retrySound = () => {
     if (videoRef.current) playWithSound(videoRef.current, setSoundBlocked);
   };
@@ -40,9 +45,6 @@ export function GuardVideo({ stream }: { stream: MediaStream | null }) {
         data-testid="guard-video"
         autoPlay
         playsInline
-        onLoadedMetadata={showPicture}
-        onResize={showPicture}
-        onEmptied={() => setHasPicture(false)}
       />
       {!hasPicture && (
         <div className="guard-avatar" data-testid="guard-avatar">

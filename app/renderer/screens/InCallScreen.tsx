@@ -16,7 +16,6 @@ export function InCallScreen({ view, media }: { view: KioskView; media: CallMedi
   const { t } = useTranslation();
   const kiosk = useKiosk();
   const { localStream, remoteStream, deviceError } = media;
-  const guard = view.call?.guard ?? null;
   const seen = hasLiveVideo(localStream);
 
   return (
@@ -26,9 +25,8 @@ export function InCallScreen({ view, media }: { view: KioskView; media: CallMedi
         {seen && <SelfView stream={localStream} />}
       </div>
       <div className="call-info">
-        <p className="guard-name">
-          {guard ? t('inCall.guard', { guard }) : t('inCall.guardUnnamed')}
-        </p>
+        {/* A login name is for the guard room, not for visitors: the screen says only "a guard". */}
+        <p className="guard-name">{t('inCall.talking')}</p>
         {seen && (
           <p className="sees-you" data-testid="guard-sees-you">
             {t('inCall.seesYou')}

@@ -83,6 +83,8 @@ describe('the call button', () => {
 });
 
 describe('the call screens', () => {
+  const fallback = 'Ring the office: 010-5555';
+
   it('calling: shows the gate, the seconds left to ring and a cancel button', () => {
     const page = render({ screen: 'calling', call: ringingCall, gateName: 'North gate' });
 
@@ -98,7 +100,9 @@ describe('the call screens', () => {
     expect(page.has('guard-avatar')).toBe(true);
     expect(page.tag('guard-video')).toMatch(/^<video/);
     expect(page.tag('guard-video')).not.toContain('muted');
-    expect(page.html).toContain('You are talking to Li Wei');
+    expect(page.html).toContain(en.inCall.talking);
+    // The guard's login name is for the guard room, never shown to the visitor.
+    expect(page.html).not.toContain('Li Wei');
     expect(page.has('call-hangup')).toBe(true);
     expect(page.has('call-ending-soon')).toBe(false);
   });
@@ -148,11 +152,50 @@ describe('the call screens', () => {
     expect(page.html).toContain(en.callEndReason[endReason]);
   });
 
-  it('callEnded: tells a denied visitor in plain words', () => {
+  it('callEnded: tells a denied visitor the gate stays closed and offers a new call, not the fallback', () => {
     const call = { ...ringingCall, endReason: 'denied' as const };
+    const page = render({ screen: 'callEnded', call, callFallback: fallback });
 
-    expect(render({ screen: 'callEnded', call }).html).toContain(
-      'The guard did not open the gate.',
+    expect(page.html).toContain(en.callEnded.deniedTitle);
+    expect(page.html).toContain('The guard did not open the gate.');
+    expect(page.html).toContain(en.callEnded.deniedNext);
+    expect(page.tag('call-guard')).not.toContain('disabled');
+    expect(page.has('cancel')).toBe(true);
+    expect(page.html).not.toContain(fallback);
+  });
+
+  it.each(['denied', 'hung_up_by_guard', 'hung_up_by_kiosk', 'max_call_time'] as const)(
+    'callEnded: shows no fallback after a guard or the visitor ended the call (%s)',
+    (endReason) => {
+      const call = { ...ringingCall, endReason };
+      const page = render({ screen: 'callEnded', call, callFallback: fallback });
+
+      expect(page.has('call-ended-fallback')).toBe(false);
+      expect(page.html).not.toContain(fallback);
+      expect(page.has('call-guard')).toBe(true);
+    },
+  );
+
+  it('callEnded: shows the fallback once the connection to the guard was lost', () => {
+    const call = { ...ringingCall, endReason: 'guard_left' as const };
+    const page = render({ screen: 'callEnded', call, callFallback: fallback });
+
+    expect(page.html).toMatch(
+      /data-testid="call-ended-fallback"[^>]*>[^<]*Ring the office: 010-5555</,
     );
+    expect(page.tag('call-guard')).not.toContain('disabled');
+  });
+
+  it('callEnded: shows the fallback once, beside the disabled button, when the kiosk lost the server', () => {
+    const call = { ...ringingCall, endReason: 'kiosk_left' as const };
+    const page = render({
+      screen: 'callEnded',
+      call,
+      callAvailable: false,
+      callFallback: fallback,
+    });
+
+    expect(page.tag('call-guard')).toContain('disabled');
+    expect(page.html.split(fallback)).toHaveLength(2);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { useState, type ReactNode } from 'react';
 import { copyText } from '../components/copy-text.js';
-import { useT } from '../i18n/index.js';
+import { useT, type TranslationKey } from '../i18n/index.js';
 import type { FormError } from './forms.js';
 import type { ActionOutcome } from './use-admin-action.js';
 
@@ -20,17 +20,25 @@ export function FormErrorNotice({ error, testId }: { error: FormError; testId: s
   );
 }
 
+/** A message kept as its key and values, so it is translated when shown: it follows the language. */
+export interface Message {
+  key: TranslationKey;
+  values?: Record<string, string | number>;
+}
+
 /** A line saying what was just done, and its test id. */
 export interface DoneLine {
-  text: string;
+  message: Message;
   testId: string;
 }
 
 /** A line saying what was just done. */
-export function DoneNotice({ text, testId }: DoneLine) {
+export function DoneNotice({ message, testId }: DoneLine) {
+  const { t } = useT();
+
   return (
     <p className="notice notice-success" role="status" data-testid={testId}>
-      {text}
+      {t(message.key, message.values)}
     </p>
   );
 }
@@ -44,7 +52,7 @@ export function OutcomeNotice({
   testId: string;
 }) {
   if (!outcome) return null;
-  if ('done' in outcome) return <DoneNotice text={outcome.done} testId={`${testId}-done`} />;
+  if ('done' in outcome) return <DoneNotice message={outcome.done} testId={`${testId}-done`} />;
 
   return <FormErrorNotice error={outcome.error} testId={`${testId}-error`} />;
 }

@@ -7,10 +7,12 @@ import { useState, type FormEvent } from 'react';
 import { useT, type TranslationKey } from '../i18n/index.js';
 import {
   AdminTable,
+  ConfirmButton,
   DoneNotice,
   FormErrorNotice,
   OutcomeNotice,
   SubmitButton,
+  type Message,
 } from './AdminParts.js';
 import {
   guardRoles,
@@ -58,7 +60,7 @@ export function GuardsSection({
   };
   const passwordSet = (change: () => Promise<unknown>, name: string) => {
     setResetting(null);
-    action.run(change, t('admin.guards.resetDone', { name }), guardChangeFailure);
+    action.run(change, { key: 'admin.guards.resetDone', values: { name } }, guardChangeFailure);
   };
 
   return (
@@ -150,7 +152,7 @@ function GuardActions({
 }) {
   const { t } = useT();
   const name = guard.name;
-  const change = (body: GuardChange, done: string) =>
+  const change = (body: GuardChange, done: Message) =>
     action.run(() => api.updateGuard(name, body), done, guardChangeFailure);
   const role: GuardRole = guard.role === 'admin' ? 'guard' : 'admin';
 
@@ -162,20 +164,26 @@ function GuardActions({
           className="button button-quiet"
           data-testid="guard-enable"
           disabled={action.busy}
-          onClick={() => change({ disabled: false }, t('admin.guards.enabledDone', { name }))}
+          onClick={() =>
+            change({ disabled: false }, { key: 'admin.guards.enabledDone', values: { name } })
+          }
         >
           {t('admin.guards.enable')}
         </button>
       ) : (
-        <button
-          type="button"
-          className="button button-quiet button-danger"
-          data-testid="guard-disable"
-          disabled={action.busy}
-          onClick={() => change({ disabled: true }, t('admin.guards.disabledDone', { name }))}
-        >
-          {t('admin.guards.disable')}
-        </button>
+        // Disabling logs the guard out everywhere, mid-call too: it asks first, like revoking a kiosk.
+        <ConfirmButton
+          texts={{
+            label: t('admin.guards.disable'),
+            question: t('admin.guards.disableQuestion', { name }),
+            confirm: t('admin.guards.disableConfirm'),
+            cancel: t('admin.guards.cancel'),
+          }}
+          testId="guard-disable"
+          action={() => api.updateGuard(name, { disabled: true }).then(() => undefined)}
+          failure={guardChangeFailure}
+          onDone={() => action.succeeded({ key: 'admin.guards.disabledDone', values: { name } })}
+        />
       )}
       <button
         type="button"
@@ -185,9 +193,10 @@ function GuardActions({
         onClick={() =>
           change(
             { role },
-            role === 'admin'
-              ? t('admin.guards.madeAdminDone', { name })
-              : t('admin.guards.madeGuardDone', { name }),
+            {
+              key: role === 'admin' ? 'admin.guards.madeAdminDone' : 'admin.guards.madeGuardDone',
+              values: { name },
+            },
           )
         }
       >
@@ -323,7 +332,10 @@ function GuardForm({ api, onCreated }: { api: AdminApi; onCreated: () => void })
       <SubmitButton label={t('admin.guards.submit')} testId="guard-submit" busy={busy} />
       {error && <FormErrorNotice error={error} testId="guard-error" />}
       {created && (
-        <DoneNotice text={t('admin.guards.done', { name: created })} testId="guard-created" />
+        <DoneNotice
+          message={{ key: 'admin.guards.done', values: { name: created } }}
+          testId="guard-created"
+        />
       )}
     </form>
   );

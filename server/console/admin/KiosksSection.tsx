@@ -150,12 +150,15 @@ function KioskTable({ api, kiosks, ringGroups, onChanged }: KiosksProps) {
     id === null ? t('admin.kiosks.noRingGroup') : (ringGroups.find((g) => g.id === id)?.name ?? id);
   const revoked = (kiosk: AdminKiosk) =>
     list.changed({
-      text: t('admin.kiosks.revokeDone', { name: kiosk.name }),
+      message: { key: 'admin.kiosks.revokeDone', values: { name: kiosk.name } },
       testId: 'kiosk-revoked',
     });
   const saved = (name: string) => {
     list.stopEditing();
-    list.changed({ text: t('admin.kiosks.editDone', { name }), testId: 'kiosk-edited' });
+    list.changed({
+      message: { key: 'admin.kiosks.editDone', values: { name } },
+      testId: 'kiosk-edited',
+    });
   };
 
   return (

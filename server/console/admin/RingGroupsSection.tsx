@@ -32,14 +32,14 @@ export function RingGroupsSection({
   const onSaved = (group: RingGroup) => {
     list.stopEditing();
     list.changed({
-      text: t('admin.ringGroups.done', { name: group.name }),
+      message: { key: 'admin.ringGroups.done', values: { name: group.name } },
       testId: 'ring-group-saved',
     });
   };
   const onDeleted = (group: RingGroup) => {
     if (editing?.id === group.id) list.stopEditing();
     list.changed({
-      text: t('admin.ringGroups.deleteDone', { name: group.name }),
+      message: { key: 'admin.ringGroups.deleteDone', values: { name: group.name } },
       testId: 'ring-group-deleted',
     });
   };

@@ -1,6 +1,9 @@
-/** What the admin page shows, loaded together and again after every change an admin makes. */
-import { useCallback, useEffect, useState } from 'react';
-import { errorCodeOf } from '../error-message.js';
+/**
+ * What the admin page shows, loaded together, again after every change an admin makes, and every
+ * few seconds like the kiosks page, so the kiosks' online state stays live.
+ */
+import { useCallback, useState } from 'react';
+import { kioskRefreshMs, usePolled } from '../use-polled.js';
 import type { AdminApi, AdminKiosk, GuardAccount, RingGroup } from './api.js';
 
 /** Guards, kiosks and ring groups as the server last listed them. */
@@ -16,28 +19,16 @@ export function useAdminData(api: AdminApi): {
   errorCode: string | null;
   reload: () => void;
 } {
-  const [data, setData] = useState<AdminData | null>(null);
-  const [errorCode, setErrorCode] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
   const reload = useCallback(() => setVersion((current) => current + 1), []);
+  const load = useCallback(
+    () =>
+      Promise.all([api.guards(), api.kiosks(), api.ringGroups()]).then(
+        ([guards, kiosks, ringGroups]): AdminData => ({ guards, kiosks, ringGroups }),
+      ),
+    [api],
+  );
+  const { value, errorCode } = usePolled(load, kioskRefreshMs, version);
 
-  useEffect(() => {
-    let current = true;
-    Promise.all([api.guards(), api.kiosks(), api.ringGroups()]).then(
-      ([guards, kiosks, ringGroups]) => {
-        if (!current) return;
-        setData({ guards, kiosks, ringGroups });
-        setErrorCode(null);
-      },
-      (error: unknown) => {
-        if (current) setErrorCode(errorCodeOf(error));
-      },
-    );
-
-    return () => {
-      current = false;
-    };
-  }, [api, version]);
-
-  return { data, errorCode, reload };
+  return { data: value, errorCode, reload };
 }

@@ -70,7 +70,7 @@ function CallVideo({ call, media }: { call: ActiveCall; media: CallMediaState | 
   const remoteVideo = useRef<HTMLVideoElement>(null);
   const localVideo = useRef<HTMLVideoElement>(null);
   const remote = useStreamVideo(remoteVideo, media?.remoteStream ?? null);
-  useStreamVideo(localVideo, media?.hasCamera ? media.localStream : null);
+  useStreamVideo(localVideo, media?.cameraStream ?? null);
   const connection = media?.peer?.connectionState;
 
   return (
@@ -96,7 +96,7 @@ function CallVideo({ call, media }: { call: ActiveCall; media: CallMediaState | 
           {t('call.playSound')}
         </button>
       )}
-      {media?.hasCamera && (
+      {media?.cameraStream && (
         <video
           ref={localVideo}
           className="self-view"
@@ -105,6 +105,15 @@ function CallVideo({ call, media }: { call: ActiveCall; media: CallMediaState | 
           playsInline
           muted
         />
+      )}
+      {media?.camera === 'unavailable' && (
+        <p
+          className="notice notice-warning camera-warning"
+          role="alert"
+          data-testid="camera-unavailable"
+        >
+          {t('call.noCamera')}
+        </p>
       )}
       {media?.microphone === 'unavailable' && (
         <p className="notice notice-warning mic-warning" role="alert" data-testid="mic-unavailable">
@@ -144,7 +153,8 @@ function useStreamVideo(ref: RefObject<HTMLVideoElement | null>, stream: MediaSt
 function CallActions({ call, media, shareCamera, store }: ActiveCallProps) {
   const { t } = useT();
   const muted = media?.muted ?? false;
-  const cameraOn = media?.hasCamera ? media.cameraOn : shareCamera;
+  // Before the media exists the button shows the choice the call will start with.
+  const cameraOn = media ? media.camera === 'on' || media.camera === 'opening' : shareCamera;
 
   return (
     <div className="call-actions">
@@ -193,7 +203,6 @@ function CallActions({ call, media, shareCamera, store }: ActiveCallProps) {
           className="button button-secondary"
           data-testid="camera"
           aria-pressed={cameraOn}
-          title={media && !media.hasCamera ? t('call.cameraNextCall') : undefined}
           onClick={() => chooseCamera(store, !cameraOn)}
         >
           {cameraOn ? t('call.cameraOff') : t('call.cameraOn')}

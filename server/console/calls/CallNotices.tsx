@@ -1,7 +1,7 @@
 /** What happened last: how the held call ended, a refused answer, a channel error. */
 import { errorMessageKey } from '../error-message.js';
 import { useT, type TranslationKey } from '../i18n/index.js';
-import type { CallState } from './call-state.js';
+import type { CallState, EndedCall } from './call-state.js';
 
 /** The notices of `calls`; `onDismiss` clears them. */
 export function CallNotices({ calls, onDismiss }: { calls: CallState; onDismiss: () => void }) {
@@ -17,11 +17,9 @@ export function CallNotices({ calls, onDismiss }: { calls: CallState; onDismiss:
           role="status"
           data-testid="call-ended"
           data-reason={lastEnded.reason}
+          data-opened={lastEnded.opened}
         >
-          {t('calls.ended', {
-            kiosk: lastEnded.kioskName,
-            reason: t(`endReason.${lastEnded.reason}` as TranslationKey),
-          })}
+          {t('calls.ended', { kiosk: lastEnded.kioskName, reason: endedBecause(lastEnded, t) })}
         </p>
       )}
       {refusal && (
@@ -49,4 +47,12 @@ export function CallNotices({ calls, onDismiss }: { calls: CallState; onDismiss:
       </button>
     </div>
   );
+}
+
+// After an open the kiosk hangs up by itself: that is the gate doing its job, not the visitor
+// leaving.
+function endedBecause(call: EndedCall, t: (key: TranslationKey) => string): string {
+  if (call.opened && call.reason === 'hung_up_by_kiosk') return t('calls.endedAfterOpen');
+
+  return t(`endReason.${call.reason}` as TranslationKey);
 }

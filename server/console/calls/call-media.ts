@@ -1,7 +1,8 @@
 /**
- * The guard's side of a call's media: the microphone (always) and the camera (if the guard shares
- * it), and the WebRTC answerer that carries them. The kiosk offers; signals that arrive before
- * the microphone is ready wait here, so nothing of the offer is lost.
+ * The guard's side of a call's media: the microphone (always) and the camera (while the guard
+ * shows it), and the WebRTC answerer that carries them. The kiosk offers; signals that arrive
+ * before the microphone is ready wait here, so nothing of the offer is lost. The camera can be
+ * turned on and off at any time in the call: the answerer swaps the track it sends.
  */
 import {
   createCallPeer,
@@ -21,9 +22,10 @@ export interface CallMediaState {
   localStream: MediaStream | null;
   /** The microphone is being opened, is on, or could not be opened. */
   microphone: 'pending' | 'on' | 'unavailable';
-  /** The call started with the guard's camera, so it can be paused and resumed. */
-  hasCamera: boolean;
-  cameraOn: boolean;
+  /** The guard's camera: sent to the kiosk while on; unavailable when it failed to open. */
+  camera: 'off' | 'opening' | 'on' | 'unavailable';
+  /** The camera's picture for the guard's self-view while it is on. */
+  cameraStream: MediaStream | null;
   muted: boolean;
   peer: CallPeerStates | null;
 }
@@ -37,6 +39,8 @@ export interface CallMediaOptions {
   sendSignal(signal: Signal): void;
   onChange(state: CallMediaState): void;
   createPeer?: (options: CallPeerOptions) => CallPeer;
+  /** Opens the camera alone, when the guard turns it on during the call. */
+  openCamera?: () => Promise<MediaStream>;
 }
 
 /** One answered call's media, from the Answer click to hang-up. */
@@ -47,6 +51,8 @@ export class CallMedia {
   #waiting: Signal[] = [];
   #closed = false;
   #state: CallMediaState;
+  /** Counts camera choices, so a camera that opens after the guard changed their mind is dropped. */
+  #cameraChoice = 0;
 
   constructor(options: CallMediaOptions) {
     this.callId = options.callId;
@@ -56,8 +62,8 @@ export class CallMedia {
       remoteStream: null,
       localStream: null,
       microphone: 'pending',
-      hasCamera: false,
-      cameraOn: false,
+      camera: 'off',
+      cameraStream: null,
       muted: false,
       peer: null,
     };
@@ -86,13 +92,14 @@ export class CallMedia {
     this.#update({ muted });
   }
 
-  /** Pauses or resumes the guard's camera, when the call started with it. */
+  /** Shows or hides the guard's camera to the visitor, at once; off also frees the camera. */
   setCameraOn(on: boolean): void {
-    const tracks = this.#state.localStream?.getVideoTracks() ?? [];
-    if (tracks.length === 0) return;
+    const { camera } = this.#state;
+    if (this.#closed || (on && (camera === 'on' || camera === 'opening'))) return;
 
-    for (const track of tracks) track.enabled = on;
-    this.#update({ cameraOn: on });
+    this.#cameraChoice += 1;
+    if (on) void this.#turnCameraOn(this.#cameraChoice);
+    else this.#turnCameraOff();
   }
 
   /** Ends the media and frees the microphone and camera. */
@@ -103,20 +110,54 @@ export class CallMedia {
     this.#waiting = [];
     this.#peer?.close();
     stopTracks(this.#state.localStream);
+    stopTracks(this.#state.cameraStream);
     log.info('media: closed', { callId: this.callId });
+  }
+
+  async #turnCameraOn(choice: number): Promise<void> {
+    this.#update({ camera: 'opening' });
+    const stream = await this.#openCamera();
+    const track = stream?.getVideoTracks()[0] ?? null;
+    if (this.#closed || choice !== this.#cameraChoice) return stopTracks(stream);
+
+    if (!track) {
+      stopTracks(stream);
+      return this.#update({ camera: 'unavailable' });
+    }
+
+    // Before the peer exists, #start hands the camera over with the microphone.
+    void this.#peer?.setVideoTrack(track);
+    this.#update({ camera: 'on', cameraStream: stream });
+    log.info('camera: on', { callId: this.callId });
+  }
+
+  async #openCamera(): Promise<MediaStream | null> {
+    const open = this.#options.openCamera ?? openCameraAlone;
+    try {
+      return await open();
+    } catch (error) {
+      log.warn('camera: could not open', { error: String(error) });
+      return null;
+    }
+  }
+
+  #turnCameraOff(): void {
+    void this.#peer?.setVideoTrack(null);
+    // Only the picture: the camera may have come in one stream with the microphone.
+    for (const track of this.#state.cameraStream?.getVideoTracks() ?? []) track.stop();
+    this.#update({ camera: 'off', cameraStream: null });
+    log.info('camera: off', { callId: this.callId });
   }
 
   #start(stream: MediaStream | null): void {
     if (this.#closed) return stopTracks(stream);
 
-    const hasCamera = (stream?.getVideoTracks().length ?? 0) > 0;
     for (const track of stream?.getAudioTracks() ?? []) track.enabled = !this.#state.muted;
     const hasMicrophone = (stream?.getAudioTracks().length ?? 0) > 0;
     this.#update({
       localStream: stream,
-      hasCamera,
-      cameraOn: hasCamera,
       microphone: hasMicrophone ? 'on' : 'unavailable',
+      ...this.#cameraFrom(stream),
     });
 
     const create = this.#options.createPeer ?? createCallPeer;
@@ -128,7 +169,25 @@ export class CallMedia {
       onRemoteStream: (remote) => this.#update({ remoteStream: remote }),
       onStateChange: (peer) => this.#update({ peer }),
     });
+    const camera = this.#state.cameraStream?.getVideoTracks()[0];
+    if (camera && camera !== stream?.getVideoTracks()[0]) void this.#peer.setVideoTrack(camera);
     for (const signal of this.#waiting.splice(0)) void this.#peer.receive(signal);
+  }
+
+  // The camera opened with the microphone at Answer counts as on, unless the guard turned it off
+  // (or on by itself) meanwhile.
+  #cameraFrom(stream: MediaStream | null): Partial<CallMediaState> {
+    const video = stream?.getVideoTracks() ?? [];
+    if (video.length === 0) return {};
+
+    if (this.#cameraChoice > 0) {
+      for (const track of video) {
+        stream?.removeTrack(track);
+        track.stop();
+      }
+      return {};
+    }
+    return { camera: 'on', cameraStream: stream };
   }
 
   #update(change: Partial<CallMediaState>): void {
@@ -166,6 +225,12 @@ export async function openLocalMedia(
     }
   }
   return null;
+}
+
+function openCameraAlone(): Promise<MediaStream> {
+  if (!navigator.mediaDevices) return Promise.reject(new Error('no media devices'));
+
+  return navigator.mediaDevices.getUserMedia({ video: true });
 }
 
 /** Stops every track of `stream`, freeing the devices. */

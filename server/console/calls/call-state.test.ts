@@ -239,8 +239,25 @@ describe('reduceCalls', () => {
     const state = reduceCalls(active, received({ type: 'ended', callId: 'a', reason: 'denied' }));
 
     expect(state.active).toBeNull();
-    expect(state.lastEnded).toEqual({ callId: 'a', kioskName: 'Kiosk a', reason: 'denied' });
+    expect(state.lastEnded).toEqual({
+      callId: 'a',
+      kioskName: 'Kiosk a',
+      reason: 'denied',
+      opened: false,
+    });
     expect(state.historyVersion).toBe(active.historyVersion + 1);
+  });
+
+  it('remembers that the gate was opened in a call the kiosk then hung up', () => {
+    const state = run(
+      { type: 'answer', callId: 'a' },
+      received(answered('a')),
+      { type: 'open' },
+      received({ type: 'open-sent', callId: 'a' }),
+      received({ type: 'ended', callId: 'a', reason: 'hung_up_by_kiosk' }),
+    );
+
+    expect(state.lastEnded).toMatchObject({ reason: 'hung_up_by_kiosk', opened: true });
   });
 
   it('lists missed calls newest first, once each', () => {

@@ -79,6 +79,8 @@ export interface EndedCall {
   callId: string;
   kioskName: string;
   reason: EndReason;
+  /** The server confirmed an open in this call: the kiosk then hangs up by itself. */
+  opened: boolean;
 }
 
 /** Everything the calls page draws. */
@@ -261,12 +263,15 @@ function missed(state: CallState, message: Message<'missed'>): CallState {
   };
 }
 
+function endedCall(call: ActiveCall, reason: EndReason): EndedCall {
+  return { callId: call.callId, kioskName: call.kioskName, reason, opened: call.open === 'sent' };
+}
+
 function ended(state: CallState, callId: string, reason: EndReason): CallState {
   const next = { ...withoutRinging(state, callId), historyVersion: state.historyVersion + 1 };
   if (state.active?.callId !== callId) return next;
 
-  const lastEnded: EndedCall = { callId, kioskName: state.active.kioskName, reason };
-  return { ...next, active: null, lastEnded };
+  return { ...next, active: null, lastEnded: endedCall(state.active, reason) };
 }
 
 /** The queue orders the ringing calls and shows which of them another guard took meanwhile. */
@@ -314,9 +319,7 @@ function refused(state: CallState, message: Message<'refused'>): CallState {
 function connectionChanged(state: CallState, connection: ConnectionState): CallState {
   if (connection !== 'disconnected') return { ...state, connection };
 
-  const lastEnded: EndedCall | null = state.active
-    ? { callId: state.active.callId, kioskName: state.active.kioskName, reason: 'connection_lost' }
-    : state.lastEnded;
+  const lastEnded = state.active ? endedCall(state.active, 'connection_lost') : state.lastEnded;
   return { ...state, connection, ringing: [], answering: null, active: null, lastEnded };
 }
 

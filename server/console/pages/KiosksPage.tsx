@@ -1,12 +1,11 @@
 /** Every kiosk with its online light, refreshed every five seconds while the page is open. */
-import { useEffect, useState } from 'react';
+import { useCallback } from 'react';
 import type { ConsoleApi, KioskEntry } from '../api.js';
-import { errorCodeOf, errorMessageKey } from '../error-message.js';
+import { errorMessageKey } from '../error-message.js';
 import { formatMoment } from '../format.js';
 import { useT } from '../i18n/index.js';
 import { useNow } from '../use-now.js';
-
-const refreshMs = 5000;
+import { kioskRefreshMs, usePolled } from '../use-polled.js';
 
 /** The kiosks page. */
 export function KiosksPage({ api }: { api: ConsoleApi }) {
@@ -92,30 +91,8 @@ function KioskRow({ kiosk, now }: { kiosk: KioskEntry; now: number }) {
 }
 
 function useKiosks(api: ConsoleApi): { kiosks: KioskEntry[] | null; errorCode: string | null } {
-  const [kiosks, setKiosks] = useState<KioskEntry[] | null>(null);
-  const [errorCode, setErrorCode] = useState<string | null>(null);
+  const load = useCallback(() => api.kiosks(), [api]);
+  const { value, errorCode } = usePolled(load, kioskRefreshMs);
 
-  useEffect(() => {
-    let current = true;
-    const load = () =>
-      api.kiosks().then(
-        (list) => {
-          if (!current) return;
-          setKiosks(list);
-          setErrorCode(null);
-        },
-        (error: unknown) => {
-          if (current) setErrorCode(errorCodeOf(error));
-        },
-      );
-
-    void load();
-    const timer = setInterval(() => void load(), refreshMs);
-    return () => {
-      current = false;
-      clearInterval(timer);
-    };
-  }, [api]);
-
-  return { kiosks, errorCode };
+  return { kiosks: value, errorCode };
 }
