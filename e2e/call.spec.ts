@@ -26,6 +26,7 @@ import { makeImageVideo } from './support/video.js';
 import {
   expectRelayed,
   mediaFlowing,
+  negotiation,
   peerStats,
   pollPeerStats,
   type PeerStats,
@@ -37,6 +38,9 @@ const callableTimeoutMs = 15_000;
 const mediaTimeoutMs = 20_000;
 // The call screens' own timeouts are short in these kiosks (see kioskTimeouts).
 const backToIdleMs = 15_000;
+// The kiosk counts the picture gone 1.5 s after its last frame (pictureStallMs), checked twice a
+// second; the rest is room for a loaded box.
+const avatarBackMs = 5_000;
 
 /** Short end screens, so a test sees the kiosk return to idle. */
 const kioskTimeouts = { timeouts: { callOpenedSeconds: 3, callEndedSeconds: 2 } };
@@ -89,6 +93,31 @@ async function expectMediaBothWays(
     await pollPeerStats(page, mediaFlowing, message, mediaTimeoutMs).toBe(true);
   }
   return { kiosk: await peerStats(kiosk), guard: await peerStats(guard) };
+}
+
+/** What the kiosk's guard video element shows: read from the page, as the visitor sees it. */
+interface GuardPicture {
+  playing: boolean;
+  videoWidth: number;
+  /** Hidden behind the avatar (the element stays, as it carries the guard's voice). */
+  waiting: boolean;
+}
+
+function guardPicture(kiosk: Page): Promise<GuardPicture> {
+  return kiosk.getByTestId('guard-video').evaluate((element) => {
+    const video = element as unknown as {
+      paused: boolean;
+      ended: boolean;
+      readyState: number;
+      videoWidth: number;
+      className: string;
+    };
+    return {
+      playing: !video.paused && !video.ended && video.readyState >= 2,
+      videoWidth: video.videoWidth,
+      waiting: video.className.includes('guard-video-waiting'),
+    };
+  });
 }
 
 interface CallRow {
@@ -207,6 +236,82 @@ test.describe('a visitor calls the guard', () => {
     await expect(historyRow(anna, 'ended')).toHaveCount(1);
     expect(await callRecord(site, callId)).toMatchObject({ outcome: 'ended', guard: 'anna' });
     expect(kiosk.simulator.frames().filter((frame) => frame.on)).toEqual([]);
+  });
+
+  test('a guard who answers without the camera shows it during the call and hides it again; the kiosk follows without renegotiating', async ({
+    site: sites,
+  }) => {
+    const site = await sites.start({ kiosk: kioskTimeouts });
+    const { kiosk } = site;
+    // Off by default: the console keeps no camera choice for Anna.
+    const anna = await site.openConsole('anna');
+    const cameraToggle = anna.page.getByTestId('camera-toggle');
+    await expect(cameraToggle).toHaveAttribute('aria-pressed', 'false');
+    await expectCallable(kiosk);
+
+    await kiosk.page.keyboard.press(callKey);
+    const callId = await ringingCall(site, anna);
+    await answer(site, anna, callId);
+    await expect(anna.page.getByTestId('camera')).toHaveAttribute('aria-pressed', 'false');
+    await expect(anna.page.getByTestId('guard-preview')).toHaveCount(0);
+    await pollPeerStats(
+      kiosk.page,
+      (stats) => stats.audioSamplesReceived,
+      "the guard's voice arrives at the kiosk",
+      mediaTimeoutMs,
+    ).toBeGreaterThan(0);
+    await expect(kiosk.page.getByTestId('guard-avatar')).toBeVisible();
+    expect(await guardPicture(kiosk.page)).toMatchObject({ waiting: true });
+    await kiosk.screenshot('call-guard-avatar');
+    const negotiated = await negotiation(kiosk.page);
+    expect(negotiated.peers).toBe(1);
+    expect(negotiated.local).toBeTruthy();
+    expect(negotiated.remote).toBeTruthy();
+    const guardNegotiated = await negotiation(anna.page);
+
+    // The header's toggle shows the camera at once in the call running.
+    await cameraToggle.click();
+    await expect(cameraToggle).toHaveAttribute('aria-pressed', 'true');
+    await expectGuardCameraOn(anna);
+    await expect(anna.page.getByTestId('guard-preview')).toBeVisible();
+    await expect(kiosk.page.getByTestId('guard-avatar')).toHaveCount(0, {
+      timeout: mediaTimeoutMs,
+    });
+    await expect
+      .poll(() => guardPicture(kiosk.page), { message: "the kiosk plays the guard's picture" })
+      .toMatchObject({ playing: true, waiting: false });
+    expect((await guardPicture(kiosk.page)).videoWidth).toBeGreaterThan(0);
+    const { videoFramesDecoded } = await peerStats(kiosk.page);
+    await pollPeerStats(
+      kiosk.page,
+      (stats) => stats.videoFramesDecoded,
+      "the guard's video keeps arriving at the kiosk",
+      mediaTimeoutMs,
+    ).toBeGreaterThan(videoFramesDecoded);
+    await kiosk.screenshot('call-guard-camera');
+    expect(await negotiation(kiosk.page), 'the kiosk made no new offer').toEqual(negotiated);
+    expect(await negotiation(anna.page), 'the guard made no new answer').toEqual(guardNegotiated);
+
+    // The button beside the video hides it again; the visitor still hears the guard.
+    await anna.page.getByTestId('camera').click();
+    await expect(anna.page.getByTestId('camera')).toHaveAttribute('aria-pressed', 'false');
+    await expect(cameraToggle).toHaveAttribute('aria-pressed', 'false');
+    await expect(anna.page.getByTestId('guard-preview')).toHaveCount(0);
+    await expect(kiosk.page.getByTestId('guard-avatar')).toBeVisible({ timeout: avatarBackMs });
+    expect(await guardPicture(kiosk.page)).toMatchObject({ waiting: true });
+    const { audioSamplesReceived } = await peerStats(kiosk.page);
+    await pollPeerStats(
+      kiosk.page,
+      (stats) => stats.audioSamplesReceived,
+      "the guard's voice still arrives at the kiosk",
+      mediaTimeoutMs,
+    ).toBeGreaterThan(audioSamplesReceived);
+    expect(await negotiation(kiosk.page), 'the kiosk made no new offer').toEqual(negotiated);
+    expect(await negotiation(anna.page), 'the guard made no new answer').toEqual(guardNegotiated);
+    await expect(screen(kiosk.page, 'inCall')).toBeVisible();
+
+    await anna.page.getByTestId('hangup').click();
+    await expect(screen(kiosk.page, 'callEnded')).toBeVisible();
   });
 
   test('a call nobody answers is missed: the kiosk shows the fallback and the console lists it', async ({

@@ -119,3 +119,30 @@ export function mediaFlowing(stats: PeerStats): boolean {
     stats.videoFramesDecoded > 0 && stats.audioPacketsReceived > 0 && stats.audioSamplesReceived > 0
   );
 }
+
+/**
+ * Which offer and answer a page's newest connection runs on: its count of connections and the
+ * `o=` lines of its local and remote descriptions. Every new offer or answer raises the session
+ * version in its `o=` line, while trickled candidates leave it alone, so an unchanged value means
+ * no renegotiation took place.
+ */
+export interface Negotiation {
+  peers: number;
+  local: string | null;
+  remote: string | null;
+}
+
+const readNegotiationScript = `(() => {
+  const peers = window.__peers || [];
+  const peer = peers[peers.length - 1];
+  const origin = (description) => {
+    const line = ((description && description.sdp) || '').split(/\\r?\\n/).find((l) => l.startsWith('o='));
+    return line || null;
+  };
+  return { peers: peers.length, local: origin(peer && peer.localDescription), remote: origin(peer && peer.remoteDescription) };
+})()`;
+
+/** Reads the negotiation of the page's newest peer connection (see Negotiation). */
+export function negotiation(page: Page): Promise<Negotiation> {
+  return page.evaluate<Negotiation>(readNegotiationScript);
+}
