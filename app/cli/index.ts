@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { KioskError } from '../common/errors.js';
 import { usageExitCode, type CliContext, type CliIo } from './context.js';
 import { addDecodeCommand } from './decode-command.js';
+import { addIdcardCommand } from './idcard-command.js';
 import { addPassCommands } from './pass-commands.js';
 
 export type { CliIo } from './context.js';
@@ -35,6 +36,7 @@ function buildProgram(context: CliContext): Command {
 
   addPassCommands(program, context);
   addDecodeCommand(program, context);
+  addIdcardCommand(program, context);
   return program;
 }
 

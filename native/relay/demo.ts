@@ -1,6 +1,7 @@
 /**
  * A relay for demo kiosks and tests without a board: the LCUS driver on one end of a
  * pseudo-terminal pair and the simulator on the other, so the demo runs the real driver's bytes.
+ * If socat dies the pair starts it again, and driver and simulator reconnect as after a replug.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,8 @@ export interface SimulatedRelay {
 
 /**
  * Starts socat, the simulated board and an opened driver. The pair holds the driver's end back
- * until the board listens, so replugging it (pair.unplug/replug) never loses the drive-off.
+ * until the board listens, so replugging it (pair.unplug/replug) never loses the drive-off, and
+ * restarts socat by itself when it dies unasked.
  */
 export async function startSimulatedRelay(
   options: SimulatedRelayOptions = {},
@@ -44,7 +46,7 @@ export async function startSimulatedRelay(
   const listening = simulator.open();
   let pair: PtyPair;
   try {
-    pair = await startPtyPair(dir, { deviceFirst: true });
+    pair = await startPtyPair(dir, { deviceFirst: true, restartOnExit: true });
     await listening;
   } catch (error) {
     await simulator.close();

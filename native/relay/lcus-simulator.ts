@@ -3,11 +3,9 @@
  * and demo kiosks exercise the same bytes a real board would see. It records every frame with
  * the time it arrived and keeps each coil's state, and can play a dead or noisy board.
  */
-import { stat } from 'node:fs/promises';
-import { SerialPort } from 'serialport';
 import { KioskError } from '../../app/common/errors.js';
 import { moduleLogger } from '../../app/core/log.js';
-import { deviceChanged, deviceIdentity } from './device-node.js';
+import { BoardPort } from './board-port.js';
 import { LcusFrameParser, lcusMaxChannel, toHex } from './lcus-protocol.js';
 
 const log = moduleLogger('relay.simulator');
@@ -55,10 +53,7 @@ export interface LcusSimulatorOptions {
 
 /** A simulated LCUS board on a serial port path, usually a PtyPair's `b`. */
 export class LcusSimulator {
-  private port: SerialPort | undefined;
-  private watcher: NodeJS.Timeout | undefined;
-  private closed = false;
-  private reopening: Promise<void> | undefined;
+  private readonly port: BoardPort;
   private mode: SimulatorMode = 'normal';
   private ignored = 0;
   private coils: boolean[];
@@ -91,27 +86,32 @@ export class LcusSimulator {
       maxRecorded: options.maxRecorded ?? 10_000,
     };
     this.coils = this.powerUpCoils();
+    this.port = new BoardPort(
+      path,
+      this.options,
+      {
+        data: (chunk) => this.receive(chunk),
+        opened: () => this.parser.reset(),
+        // Pulling the cable takes the board's power: it comes back in its power-up state.
+        lost: () => (this.coils = this.powerUpCoils()),
+      },
+      log,
+    );
   }
 
   /** True while the board's port is open. */
   get isOpen(): boolean {
-    return this.port?.isOpen ?? false;
+    return this.port.isOpen;
   }
 
   /** Opens the port once it exists; rejects with `timeout` if it does not appear in time. */
   async open(): Promise<void> {
-    this.closed = false;
-    await this.openWhenPresent(Date.now() + this.options.openTimeoutMs);
+    await this.port.open();
   }
 
   /** Closes the port and stops reopening. */
   async close(): Promise<void> {
-    this.closed = true;
-    clearInterval(this.watcher);
-    const port = this.port;
-    this.port = undefined;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    await this.reopening?.catch(() => undefined);
+    await this.port.close();
   }
 
   /** Every frame acted on since the last clear(), oldest first. */
@@ -201,91 +201,11 @@ export class LcusSimulator {
 
   /** Listener counts, so tests can prove that reopening does not pile listeners up. */
   listenerCounts(): { frame: number; rejected: number; port: number } {
-    const port = this.port;
-    const portListeners = port
-      ? ['data', 'error', 'close'].reduce((sum, event) => sum + port.listenerCount(event), 0)
-      : 0;
     return {
       frame: this.frameListeners.size,
       rejected: this.rejectListeners.size,
-      port: portListeners,
+      port: this.port.listenerCount,
     };
-  }
-
-  private async openWhenPresent(deadline: number): Promise<void> {
-    while (!this.closed) {
-      const port = await this.tryOpen();
-      if (port) return this.attach(port);
-
-      if (Date.now() > deadline) {
-        throw new KioskError('timeout', `simulated relay port ${this.path} did not appear`);
-      }
-
-      await new Promise((resolve) => setTimeout(resolve, this.options.pollIntervalMs));
-    }
-  }
-
-  private async tryOpen(): Promise<SerialPort | undefined> {
-    const present = await stat(this.path).then(
-      () => true,
-      () => false,
-    );
-    if (!present) return undefined;
-
-    return new Promise((resolve) => {
-      const port = new SerialPort({
-        path: this.path,
-        baudRate: this.options.baudRate,
-        autoOpen: false,
-      });
-      port.open((error) => resolve(error ? undefined : port));
-    });
-  }
-
-  private attach(port: SerialPort): void {
-    if (this.closed) {
-      port.close();
-      return;
-    }
-
-    this.port = port;
-    this.parser.reset();
-    port.on('data', (chunk: Buffer) => this.receive(chunk));
-    port.on('error', (error: Error) => this.lost(port, error));
-    port.on('close', () => this.lost(port));
-    void this.watch(port);
-    log.info({ path: this.path }, 'open: board listening');
-  }
-
-  /** The far end hanging up is not always reported on this end: look at the path as well. */
-  private async watch(port: SerialPort): Promise<void> {
-    const openedAs = await deviceIdentity(this.path);
-    if (port !== this.port) return;
-
-    this.watcher = setInterval(() => {
-      void deviceIdentity(this.path).then((now) => {
-        if (deviceChanged(openedAs, now))
-          this.lost(port, new Error('device node gone or replaced'));
-      });
-    }, this.options.pollIntervalMs);
-    this.watcher.unref();
-  }
-
-  private lost(port: SerialPort, error?: Error): void {
-    if (port !== this.port) return;
-
-    this.port = undefined;
-    clearInterval(this.watcher);
-    // Pulling the cable takes the board's power: it comes back in its power-up state.
-    this.coils = this.powerUpCoils();
-    if (port.isOpen) port.close();
-    log.info({ path: this.path, err: error?.message }, 'close: board unplugged');
-    if (this.closed || !this.options.autoReopen) return;
-
-    // A replug may take long: there is no deadline here, only close() stops the search.
-    this.reopening = this.openWhenPresent(Number.POSITIVE_INFINITY).finally(() => {
-      this.reopening = undefined;
-    });
   }
 
   private receive(chunk: Buffer): void {

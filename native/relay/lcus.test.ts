@@ -8,7 +8,11 @@ import { startPtyPair, type PtyPair } from '../testing/pty-pair.js';
 import { startSimulatedRelay, type SimulatedRelay } from './demo.js';
 import { LcusRelay } from './lcus.js';
 import { LcusSimulator } from './lcus-simulator.js';
-import { describeRelayContract, type RelayContractHarness } from './relay.contract.js';
+import {
+  describeRelayContract,
+  lcusBoardView,
+  type RelayContractHarness,
+} from './relay.contract.js';
 
 const channel = 2;
 const boardChannels = 4;
@@ -24,7 +28,7 @@ async function simulatedHarness(): Promise<RelayContractHarness> {
   return {
     channel,
     boardChannels,
-    board,
+    board: lcusBoardView(board),
     createRelay: ({ invert }) =>
       new LcusRelay({ port: pair.a, channel, boardChannels, invert, reconnectIntervalMs: 50 }),
     unplug: () => pair.unplug(),

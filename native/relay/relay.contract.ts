@@ -1,8 +1,10 @@
 /**
- * The behaviour every relay setup must show, run against the simulated board and, when
- * KIOSK_TEST_RELAY_PORT names one, a real LCUS board. Checks that need to see the board's side or
- * to pull its cable run only where the harness can do so, and say why they skip elsewhere.
+ * The behaviour every relay setup must show, whatever the board: run against the simulated LCUS
+ * and Modbus boards and, when KIOSK_TEST_RELAY_PORT or KIOSK_TEST_MODBUS_PORT names one, a real
+ * board. Checks that need to see the board's side or to pull its cable run only where the harness
+ * can do so, and say why they skip elsewhere.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { expect, it, onTestFinished } from 'vitest';
 import { hasCode, KioskError } from '../../app/common/errors.js';
 import {
@@ -14,8 +16,37 @@ import {
   recordStates,
   type SkipIf,
 } from '../testing/device-contract.js';
-import type { LcusRelay } from './lcus.js';
-import type { LcusSimulator, SimulatedFrame } from './lcus-simulator.js';
+import type { RelayDriver } from '../../app/core/ports.js';
+import type { LcusSimulator } from './lcus-simulator.js';
+import type { ModbusSimulator } from './modbus-simulator.js';
+import type { RelayListenerCounts } from './serial-relay.js';
+
+/** One change a board made to a coil, on command or (flash mode) by its own timer. */
+export interface BoardSwitch {
+  at: number;
+  channel: number;
+  on: boolean;
+}
+
+/** What the suite sees of a simulated board, whichever its kind. */
+export interface RelayBoardView {
+  /** Every coil change so far, oldest first. */
+  switches(): BoardSwitch[];
+  /** The first change from index `from` on that matches, already seen or still to come. */
+  waitForSwitch(
+    predicate: (change: BoardSwitch) => boolean,
+    timeoutMs?: number,
+    from?: number,
+  ): Promise<BoardSwitch>;
+  /** Whether a channel's coil is energised. */
+  coil(channel: number): boolean;
+  listenerCounts(): Record<string, number>;
+}
+
+/** A relay driver as the suite drives it. */
+export interface ContractRelay extends RelayDriver {
+  listenerCounts(): RelayListenerCounts;
+}
 
 /** What a contract run needs from its setup. */
 export interface RelayContractHarness {
@@ -24,9 +55,11 @@ export interface RelayContractHarness {
   /** Channels the board has; all of them must be driven off on open. */
   boardChannels: number;
   /** A driver for `channel`, not yet opened. */
-  createRelay(options: { invert: boolean }): LcusRelay;
+  createRelay(options: { invert: boolean }): ContractRelay;
+  /** False where the relay cannot drive an inverted board (flash pulses energise the coil). */
+  invertible?: boolean;
   /** The board's side of the wire, where the harness can see it (the simulator). */
-  board?: LcusSimulator;
+  board?: RelayBoardView;
   /** Pulls the board's cable, where the harness can. */
   unplug?(): Promise<void>;
   /** Plugs it back in. */
@@ -38,6 +71,27 @@ const pulseMs = 300;
 const replugBudgetMs = 2_000;
 const receiveJitterMs = 50;
 const onSimulator = 'run against the simulator';
+const hotPlugCycles = 100;
+
+/** Every frame of an LCUS board is a coil change: its view is its frames. */
+export function lcusBoardView(board: LcusSimulator): RelayBoardView {
+  return {
+    switches: () => board.frames(),
+    waitForSwitch: (predicate, timeoutMs, from) => board.waitForFrame(predicate, timeoutMs, from),
+    coil: (channel) => board.coil(channel),
+    listenerCounts: () => board.listenerCounts(),
+  };
+}
+
+/** A Modbus board's coil changes include flashes running out, which no frame announces. */
+export function modbusBoardView(board: ModbusSimulator): RelayBoardView {
+  return {
+    switches: () => board.switches(),
+    waitForSwitch: (predicate, timeoutMs, from) => board.waitForSwitch(predicate, timeoutMs, from),
+    coil: (channel) => board.coil(channel),
+    listenerCounts: () => board.listenerCounts(),
+  };
+}
 
 /** Registers the relay contract suite under `name`, building a fresh harness for each test. */
 export function describeRelayContract(
@@ -46,21 +100,21 @@ export function describeRelayContract(
 ): void {
   describeContract(name, setup, (harness) => {
     /** A driver that is closed when the test ends, whatever happens. */
-    function relayFor(invert = false): LcusRelay {
+    function relayFor(invert = false): ContractRelay {
       const relay = harness().createRelay({ invert });
       onTestFinished(() => relay.close());
       return relay;
     }
 
     /** Opens and, where the board is visible, waits until its drive-off frames have all arrived. */
-    async function openSettled(relay: LcusRelay): Promise<number> {
+    async function openSettled(relay: ContractRelay): Promise<number> {
       await relay.open();
       const board = harness().board;
       if (!board) return 0;
 
       const last = harness().boardChannels;
-      await board.waitForFrame((frame) => frame.channel === last);
-      return board.frames().length;
+      await board.waitForSwitch((frame) => frame.channel === last);
+      return board.switches().length;
     }
 
     it('drives every channel it knows of off before it reports connected', async () => {
@@ -73,11 +127,11 @@ export function describeRelayContract(
       const board = harness().board;
       if (board) {
         for (let channel = 1; channel <= harness().boardChannels; channel += 1) {
-          await board.waitForFrame((frame) => frame.channel === channel && !frame.on);
+          await board.waitForSwitch((frame) => frame.channel === channel && !frame.on);
           expect(board.coil(channel), `channel ${channel}`).toBe(false);
         }
 
-        expect(board.frames().filter((frame) => frame.on)).toEqual([]);
+        expect(board.switches().filter((frame) => frame.on)).toEqual([]);
       }
     });
 
@@ -99,7 +153,8 @@ export function describeRelayContract(
       }
     });
 
-    it('swaps on and off for a board wired the other way', async () => {
+    it('swaps on and off for a board wired the other way', async ({ skip }) => {
+      skip(harness().invertible === false, 'flash pulses cannot drive an inverted board');
       const relay = relayFor(true);
       const from = await openSettled(relay);
       const board = harness().board;
@@ -107,16 +162,16 @@ export function describeRelayContract(
       await relay.pulse(pulseMs);
 
       if (board) {
-        const ours = (frame: SimulatedFrame): boolean => frame.channel === harness().channel;
+        const ours = (frame: BoardSwitch): boolean => frame.channel === harness().channel;
         expect(
           board
-            .frames()
+            .switches()
             .slice(0, from)
             .filter(ours)
             .map((frame) => frame.on),
         ).toEqual([true]);
-        const closing = await board.waitForFrame(ours, 2_000, from);
-        const opening = await board.waitForFrame((frame) => ours(frame) && frame.on, 2_000, from);
+        const closing = await board.waitForSwitch(ours, 2_000, from);
+        const opening = await board.waitForSwitch((frame) => ours(frame) && frame.on, 2_000, from);
         expect(closing.on).toBe(false);
         expect(opening.at - closing.at).toBeGreaterThanOrEqual(pulseMs - receiveJitterMs);
         expect(board.coil(harness().channel)).toBe(true);
@@ -142,7 +197,7 @@ export function describeRelayContract(
       const relay = relayFor();
       const from = await openSettled(relay);
       const pulse = relay.pulse(10_000);
-      await harness().board?.waitForFrame((frame) => frame.on, 2_000, from);
+      await harness().board?.waitForSwitch((frame) => frame.on, 2_000, from);
       const started = Date.now();
 
       await unplug();
@@ -156,7 +211,7 @@ export function describeRelayContract(
       const relay = relayFor();
       await relay.open();
       await pullCable(relay, unplug);
-      const from = harness().board?.frames().length ?? 0;
+      const from = harness().board?.switches().length ?? 0;
       const replugged = Date.now();
 
       await plugBack(relay, replug, replugBudgetMs);
@@ -164,7 +219,7 @@ export function describeRelayContract(
       expect(Date.now() - replugged).toBeLessThan(replugBudgetMs);
       const board = harness().board;
       if (board) {
-        await board.waitForFrame(
+        await board.waitForSwitch(
           (frame) => frame.channel === harness().channel && !frame.on,
           2_000,
           from,
@@ -179,11 +234,11 @@ export function describeRelayContract(
       const relay = relayFor();
       await openSettled(relay);
       const interrupted = relay.pulse(10_000);
-      await board.waitForFrame((frame) => frame.on);
+      await board.waitForSwitch((frame) => frame.on);
       await unplug();
       await expect(interrupted).rejects.toThrow(KioskError);
       await expect(relay.pulse(pulseMs)).rejects.toSatisfy((e) => hasCode(e, 'disconnected'));
-      const from = board.frames().length;
+      const from = board.switches().length;
 
       await plugBack(relay, replug, replugBudgetMs);
       await relay.pulse(50);
@@ -191,7 +246,7 @@ export function describeRelayContract(
 
       // The only on frame after the replug is the fresh pulse: drive-off, on, off.
       const after = board
-        .frames()
+        .switches()
         .slice(from)
         .filter((frame) => frame.channel === harness().channel);
       expect(after.map((frame) => frame.on)).toEqual([false, true, false]);
@@ -215,27 +270,132 @@ export function describeRelayContract(
       expect(warnings()).toEqual([]);
       await relay.pulse(50);
     }, 60_000);
+
+    it('drops a pulse queued behind one the unplug cut off, and runs neither after the replug', async ({
+      skip,
+    }) => {
+      const { unplug, replug } = needsCable(harness(), skip, onSimulator);
+      const board = needsBoard(harness(), skip);
+      const relay = relayFor();
+      const from = await openSettled(relay);
+      const first = relay.pulse(10_000);
+      const queued = relay.pulse(pulseMs);
+      await board.waitForSwitch((change) => change.on, 2_000, from);
+
+      await pullCable(relay, unplug);
+      await plugBack(relay, replug, replugBudgetMs);
+
+      await expect(first).rejects.toSatisfy((e) => hasCode(e, 'disconnected'));
+      await expect(queued).rejects.toSatisfy((e) => hasCode(e, 'disconnected'));
+      const ons = board
+        .switches()
+        .slice(from)
+        .filter((change) => change.on);
+      expect(ons).toHaveLength(1);
+    });
+
+    it(`survives ${hotPlugCycles} unplugs in operation: each recovered in 2 s, no pulse unasked, no leaks`, async ({
+      skip,
+    }) => {
+      const { unplug, replug } = needsCable(harness(), skip, onSimulator);
+      const board = needsBoard(harness(), skip);
+      const relay = relayFor();
+      await openSettled(relay);
+      // One full cycle first, so that whatever is created once (pollers, pools) exists before counting.
+      await hotPlugCycle(relay, board, harness(), { unplug, replug }, 0);
+      const warnings = collectWarnings();
+      const relayBefore = relay.listenerCounts();
+      const boardBefore = board.listenerCounts();
+      const resourcesBefore = activeResources();
+      const from = board.switches().length;
+
+      for (let cycle = 1; cycle <= hotPlugCycles; cycle += 1) {
+        await hotPlugCycle(relay, board, harness(), { unplug, replug }, cycle);
+      }
+
+      const ons = board
+        .switches()
+        .slice(from)
+        .filter((change) => change.on);
+      // Exactly one on per pulse asked for (one per cycle), all on the gate's own channel.
+      expect(ons).toHaveLength(hotPlugCycles);
+      expect(ons.every((change) => change.channel === harness().channel)).toBe(true);
+      expect(relay.listenerCounts()).toEqual(relayBefore);
+      expect(board.listenerCounts()).toEqual(boardBefore);
+      // Polled: a retry or status check may be just under way when the last cycle ends.
+      await expect.poll(activeResources, { timeout: 2_000 }).toEqual(resourcesBefore);
+      expect(warnings()).toEqual([]);
+    }, 90_000);
   });
 }
 
-function needsBoard(harness: RelayContractHarness, skip: SkipIf): LcusSimulator {
+/**
+ * One cycle of a kiosk in use: a pulse, then the cable pulled. Every other cycle the cable goes
+ * in the middle of the pulse, the case where a reconnect might be tempted to finish it.
+ */
+async function hotPlugCycle(
+  relay: ContractRelay,
+  board: RelayBoardView,
+  harness: RelayContractHarness,
+  cable: { unplug: () => Promise<void>; replug: () => Promise<void> },
+  cycle: number,
+): Promise<void> {
+  const from = board.switches().length;
+  if (cycle % 2 === 0) {
+    const pulse = relay.pulse(10_000);
+    await board.waitForSwitch((change) => change.on, 2_000, from);
+    await pullCable(relay, cable.unplug);
+    await expect(pulse).rejects.toSatisfy((e) => hasCode(e, 'disconnected'));
+  } else {
+    await relay.pulse(20);
+    await pullCable(relay, cable.unplug);
+  }
+
+  const replugged = Date.now();
+  const beforeReplug = board.switches().length;
+  await plugBack(relay, cable.replug, replugBudgetMs);
+  expect(Date.now() - replugged).toBeLessThan(replugBudgetMs);
+  // Connected means drive-off was sent; wait until the board has it, so cycles do not overlap.
+  await board.waitForSwitch(
+    (change) => change.channel === harness.boardChannels,
+    2_000,
+    beforeReplug,
+  );
+}
+
+/**
+ * Kinds of handle the process holds, leaving out file requests (status polls come and go), and
+ * its open file descriptors where /proc shows them: serial ports are not in Node's list.
+ */
+function activeResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) {
+    if (kind.startsWith('FSReq')) continue;
+    counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+
+  if (existsSync('/proc/self/fd')) counts.fileDescriptors = readdirSync('/proc/self/fd').length;
+  return counts;
+}
+
+function needsBoard(harness: RelayContractHarness, skip: SkipIf): RelayBoardView {
   skip(!harness.board, `needs to see the board side of the wire: ${onSimulator}`);
   return harness.board!;
 }
 
-/** The on frame and the off frame that follows it on `channel`, from frames()[from] on. */
+/** The on frame and the off frame that follows it on `channel`, from switches()[from] on. */
 async function pulseFrames(
-  board: LcusSimulator,
+  board: RelayBoardView,
   channel: number,
   from: number,
-): Promise<[SimulatedFrame, SimulatedFrame]> {
-  const on = await board.waitForFrame(
+): Promise<[BoardSwitch, BoardSwitch]> {
+  const on = await board.waitForSwitch(
     (frame) => frame.channel === channel && frame.on,
     2_000,
     from,
   );
-  const onIndex = board.frames().indexOf(on);
-  const off = await board.waitForFrame(
+  const onIndex = board.switches().indexOf(on);
+  const off = await board.waitForSwitch(
     (frame) => frame.channel === channel && !frame.on,
     2_000,
     onIndex + 1,

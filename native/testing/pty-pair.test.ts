@@ -104,6 +104,18 @@ describe('startPtyPair', () => {
     expect(existsSync(pair.a)).toBe(true);
   });
 
+  it('with restartOnExit, starts socat again on the same paths when it dies unasked', async () => {
+    const pair = closedAtEnd(await startPtyPair(undefined, { restartOnExit: true }));
+    const first = pair.pid!;
+
+    process.kill(first, 'SIGKILL');
+
+    await expect.poll(() => pair.pid !== undefined && pair.pid !== first).toBe(true);
+    await expect.poll(() => existsSync(pair.a) && existsSync(pair.b)).toBe(true);
+    const port = await openPort(pair.a);
+    onTestFinished(() => closePort(port));
+  });
+
   it('gives up with the timeout code when the device end is never opened', async () => {
     const dir = await tempDir();
 

@@ -4,6 +4,7 @@
  * it again on the same link paths is the replug.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ import { moduleLogger } from '../../app/core/log.js';
 const log = moduleLogger('pty-pair');
 
 const linkPollMs = 5;
+const firstRestartDelayMs = 100;
+const maxRestartDelayMs = 5_000;
 
 /** How a pair is started. */
 export interface PtyPairOptions {
@@ -25,6 +28,11 @@ export interface PtyPairOptions {
   deviceFirst?: boolean;
   /** Give up starting or replugging after this long. */
   startTimeoutMs?: number;
+  /**
+   * Start socat again whenever it dies without unplug() having been asked for, retrying with
+   * backoff: a demo's stand-in board must come back by itself, as a replugged board does.
+   */
+  restartOnExit?: boolean;
 }
 
 /** Two linked pseudo-terminals: the driver side `a` and the device side `b`. */
@@ -35,6 +43,8 @@ export interface PtyPair {
   readonly b: string;
   /** True while socat runs. */
   readonly plugged: boolean;
+  /** Process id of the socat running now, if any. */
+  readonly pid: number | undefined;
   /** Kills socat, as pulling the USB cable would; resolves once it has exited. */
   unplug(): Promise<void>;
   /** Starts socat again on the same link paths; resolves once both links exist. */
@@ -72,6 +82,10 @@ class SocatPair implements PtyPair {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private starting: Promise<void> | undefined;
+  // True from replug() to unplug(): socat exiting in between died, it was not unplugged.
+  private wanted = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartDelayMs = firstRestartDelayMs;
 
   constructor(
     private readonly dir: string,
@@ -86,7 +100,12 @@ class SocatPair implements PtyPair {
     return this.child !== undefined;
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   replug(): Promise<void> {
+    this.wanted = true;
     this.starting ??= this.start().finally(() => (this.starting = undefined));
     return this.starting;
   }
@@ -106,6 +125,9 @@ class SocatPair implements PtyPair {
   }
 
   async unplug(): Promise<void> {
+    this.wanted = false;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     const child = this.child;
     if (!child) return;
 
@@ -128,11 +150,38 @@ class SocatPair implements PtyPair {
         running.delete(child);
         if (this.child === child) this.child = undefined;
         resolve();
+        if (!this.wanted) return;
+
+        // A socat that died unasked leaves its links behind, pointing at terminal numbers the
+        // system hands out again: a driver retrying its path must not open someone else's pair.
+        removeLinksNow([this.a, this.b]);
+        if (this.options.restartOnExit) this.scheduleRestart(child.pid);
       };
       child.once('exit', done);
       // A failed spawn (socat missing) emits error and never exit.
       child.once('error', done);
     });
+  }
+
+  private scheduleRestart(pid: number | undefined): void {
+    if (this.restartTimer) return;
+
+    log.warn({ a: this.a, pid, inMs: this.restartDelayMs }, 'restart: socat died unasked');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.wanted || this.child) return;
+
+      this.replug().then(
+        () => (this.restartDelayMs = firstRestartDelayMs),
+        (error: unknown) => {
+          log.warn({ a: this.a, err: error }, 'restart: socat did not come back');
+          this.restartDelayMs = Math.min(this.restartDelayMs * 2, maxRestartDelayMs);
+          if (this.wanted && !this.child) this.scheduleRestart(undefined);
+        },
+      );
+    }, this.restartDelayMs);
+    // A pair left open must not keep a process alive just to restart socat.
+    this.restartTimer.unref();
   }
 }
 
@@ -186,6 +235,10 @@ async function allExist(paths: string[]): Promise<boolean> {
     ),
   );
   return found.every(Boolean);
+}
+
+function removeLinksNow(paths: string[]): void {
+  for (const path of paths) rmSync(path, { force: true });
 }
 
 async function removeLinks(paths: string[]): Promise<void> {
