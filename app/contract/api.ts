@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ErrorCode } from '../common/errors.js';
+import { wedgeWarningCodes } from '../common/keyboard-wedge.js';
 import { MediaConfigSchema, SignalSchema, callEndReasons } from './intercom-protocol.js';
 
 export const locales = ['zh-CN', 'en'] as const;
@@ -49,6 +50,18 @@ export type Screen = (typeof screens)[number];
 export const maxScanTextLength = 8192;
 /** A visitor photo larger than this is refused (JPEG, base64 adds a third on the wire). */
 export const maxPhotoBytes = 512 * 1024;
+
+/** Whether an entry method's device works now: `none` when the kiosk has no such device. */
+export const DeviceAvailabilitySchema = z.enum(['none', 'ready', 'unavailable']);
+export type DeviceAvailability = z.infer<typeof DeviceAvailabilitySchema>;
+
+/** How the page tells a keyboard-wedge scanner's burst from a person typing (milliseconds). */
+export const KeyboardScannerSchema = z.strictObject({
+  burstGapMs: z.number().positive().max(1000),
+  humanGapMs: z.number().positive().max(5000),
+  minLength: z.number().int().min(1).max(1000),
+});
+export type KeyboardScanner = z.infer<typeof KeyboardScannerSchema>;
 
 const hexString = z.string().regex(/^(?:[0-9a-f]{2})*$/, 'lowercase hex bytes');
 
@@ -103,6 +116,13 @@ export const KioskViewSchema = z.strictObject({
   refusal: RefusalReasonSchema.nullable(),
   /** Devices the visitor depends on, so the screen can degrade instead of failing silently. */
   gateAvailable: z.boolean(),
+  /** The entry methods that depend on a device: the screen says which one is out of order. */
+  entryMethods: z.strictObject({
+    scanner: DeviceAvailabilitySchema,
+    idCard: DeviceAvailabilitySchema,
+  }),
+  /** A scanner that types its codes into the kiosk window, or null when none is configured. */
+  keyboardScanner: KeyboardScannerSchema.nullable(),
   /** Epoch ms when the current screen gives up and returns to idle, for a visible countdown. */
   screenTimeoutAt: z.number().nullable(),
   /** The call to the guards, from the button press until its end screen is left. */
@@ -143,6 +163,11 @@ export const commands = {
   'visitor:cancel': { input: empty, output: z.void() },
   'visitor:setLocale': { input: z.strictObject({ locale: LocaleSchema }), output: z.void() },
   'scan:report': { input: ScanReportSchema, output: z.void() },
+  /** The page saw keyboard-wedge input it could not trust (an input method, lost keys). */
+  'scanner:warning': {
+    input: z.strictObject({ code: z.enum(wedgeWarningCodes) }),
+    output: z.void(),
+  },
   'photo:submit': { input: PhotoSchema, output: z.void() },
   /** The visitor asked for a guard: the on-screen button or a call button that types a key. */
   'visitor:call': {

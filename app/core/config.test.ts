@@ -76,6 +76,88 @@ describe('the kiosk configuration', () => {
     expect(error.message).toMatch(/relay\.kind: .*\/dev\/ttyUSB0 would be ignored/);
   });
 
+  it('reads a Modbus board with its addressing, filling in what is left out', () => {
+    const config = parseConfig({
+      relay: {
+        kind: 'modbus',
+        port: '/dev/ttyUSB0',
+        channel: 12,
+        boardChannels: 16,
+        modbus: { address: 255, coilBase: 1, onValue: '01 00' },
+      },
+    });
+
+    expect(isDemo(config)).toBe(false);
+    expect(config.relay).toMatchObject({ kind: 'modbus', channel: 12, boardChannels: 16 });
+    expect(config.relay.modbus).toEqual({
+      address: 255,
+      coilBase: 1,
+      onValue: '0100',
+      flash: false,
+      echoTimeoutMs: 500,
+    });
+  });
+
+  it('names each Modbus setting that is wrong and says what it may be', () => {
+    const error = errorOf(() =>
+      parseConfig({
+        relay: {
+          kind: 'modbus',
+          port: '/dev/ttyUSB0',
+          modbus: { address: 250, coilBase: 2, onValue: 'FFFF' },
+        },
+      }),
+    );
+
+    expect(error.message).toMatch(/relay\.modbus\.address: must be 1\.\.247 .*or 255/);
+    expect(error.message).toMatch(/relay\.modbus\.coilBase: must be 0 .* or 1/);
+    expect(error.message).toMatch(/relay\.modbus\.onValue: must be "FF00" or "0100"/);
+  });
+
+  it('requires a serial port for a Modbus board too', () => {
+    const error = errorOf(() => parseConfig({ relay: { kind: 'modbus' } }));
+
+    expect(error.message).toMatch(/relay\.port: a real relay needs its serial port/);
+  });
+
+  it('refuses flash pulses on an inverted board, and pulse lengths the board cannot count', () => {
+    const error = errorOf(() =>
+      parseConfig({
+        relay: {
+          kind: 'modbus',
+          port: '/dev/ttyUSB0',
+          invert: true,
+          pulseMs: 750,
+          modbus: { flash: true },
+        },
+      }),
+    );
+
+    expect(error.message).toMatch(/relay\.modbus\.flash: .*cannot drive an inverted board/);
+    expect(error.message).toMatch(/relay\.pulseMs: must be a multiple of 100/);
+  });
+
+  it('refuses Modbus settings on another kind of relay, and LCUS channels past 8', () => {
+    const error = errorOf(() =>
+      parseConfig({
+        relay: { kind: 'lcus', port: '/dev/ttyUSB0', channel: 9, modbus: { address: 2 } },
+      }),
+    );
+
+    expect(error.message).toMatch(/relay\.modbus: applies only to kind "modbus"/);
+    expect(error.message).toMatch(/relay\.channel: LCUS boards have at most 8 channels/);
+  });
+
+  it('refuses a board channel count that leaves out the barrier channel', () => {
+    const error = errorOf(() =>
+      parseConfig({
+        relay: { kind: 'modbus', port: '/dev/ttyUSB0', channel: 5, boardChannels: 4 },
+      }),
+    );
+
+    expect(error.message).toMatch(/relay\.boardChannels: must include the channel \(5\)/);
+  });
+
   it('refuses a file that is not JSON, naming the file', async () => {
     const path = await fileWith('{ "gate": "north", }');
 
@@ -202,6 +284,99 @@ describe('the kiosk configuration', () => {
       expect(() => parseConfig({ intercom: { ...intercom, fallback: bad } })).toThrow(
         /intercom\.fallback: /,
       );
+  });
+});
+
+describe('the intercom connection settings', () => {
+  const intercom = { kioskId: 'north-1', secret: 's3cret' };
+
+  it('refuses ws:// to another machine unless the site says its network is its own', () => {
+    const url = 'ws://192.0.2.10:8780/kiosk';
+
+    expect(errorOf(() => parseConfig({ intercom: { ...intercom, url } })).message).toMatch(
+      /intercom\.url: is ws:\/\/ to another machine.*use wss:\/\//,
+    );
+    expect(
+      parseConfig({ intercom: { ...intercom, url, allowUnencrypted: true } }).intercom?.url,
+    ).toBe(url);
+    for (const local of ['ws://127.0.0.1:8780/kiosk', 'ws://localhost/kiosk', 'ws://[::1]/kiosk'])
+      expect(parseConfig({ intercom: { ...intercom, url: local } }).intercom?.url).toBe(local);
+    expect(
+      parseConfig({ intercom: { ...intercom, url: 'wss://intercom.example/kiosk' } }).intercom,
+    ).toBeDefined();
+  });
+
+  it('refuses a hang-up delay the opened screen would cut short, naming both settings', () => {
+    const settings = { ...intercom, url: 'wss://intercom.example/kiosk' };
+
+    const error = errorOf(() =>
+      parseConfig({ intercom: { ...settings, hangUpAfterOpenSeconds: 20 } }),
+    );
+    expect(error.message).toMatch(
+      /intercom\.hangUpAfterOpenSeconds: is 20 s.*timeouts\.callOpenedSeconds \(8 s\)/,
+    );
+    expect(
+      parseConfig({
+        intercom: { ...settings, hangUpAfterOpenSeconds: 20 },
+        timeouts: { callOpenedSeconds: 25 },
+      }).intercom?.hangUpAfterOpenSeconds,
+    ).toBe(20);
+  });
+});
+
+describe('the entry device settings', () => {
+  it('has a keyboard-wedge scanner and no serial, HID-POS or ID card device by default', () => {
+    const config = parseConfig({});
+
+    expect(config.scanner).toEqual({
+      keyboard: { enabled: true, burstGapMs: 10, humanGapMs: 30, minLength: 4 },
+    });
+    expect(config.idCard).toBeUndefined();
+  });
+
+  it('reads serial and HID-POS scanners and an ID card reader, filling in their defaults', () => {
+    const config = parseConfig({
+      scanner: {
+        serial: { port: '/dev/ttyACM0', suffix: 'CRLF' },
+        hidPos: { vendorId: '0x0C2E', productId: 2913, layout: 'honeywell' },
+        keyboard: { enabled: false },
+      },
+      idCard: { port: '/dev/ttyUSB1', baudRate: 9600 },
+    });
+
+    expect(config.scanner.serial).toEqual({ port: '/dev/ttyACM0', baudRate: 9600, suffix: 'CRLF' });
+    expect(config.scanner.hidPos).toEqual({
+      vendorId: 0x0c2e,
+      productId: 2913,
+      layout: 'honeywell',
+    });
+    expect(config.scanner.keyboard.enabled).toBe(false);
+    expect(config.idCard).toEqual({
+      port: '/dev/ttyUSB1',
+      baudRate: 9600,
+      pollIntervalMs: 300,
+      withFingerprint: false,
+    });
+  });
+
+  it('names each wrong device setting and what it may be', () => {
+    const error = errorOf(() =>
+      parseConfig({
+        scanner: {
+          serial: { port: '/dev/ttyACM0', suffix: 'CR+LF', baudRate: 9601 },
+          hidPos: { vendorId: 'usb', productId: 1, layout: 'zebra' },
+          keyboard: { burstGapMs: 50, humanGapMs: 20 },
+        },
+        idCard: { baudRate: 115200 },
+      }),
+    );
+
+    expect(error.message).toMatch(/^ {2}scanner\.serial\.suffix: /m);
+    expect(error.message).toMatch(/^ {2}scanner\.serial\.baudRate: must be one of .*9600/m);
+    expect(error.message).toMatch(/^ {2}scanner\.hidPos\.vendorId: must be a number 0-65535/m);
+    expect(error.message).toMatch(/^ {2}scanner\.hidPos\.layout: /m);
+    expect(error.message).toMatch(/^ {2}scanner\.keyboard\.humanGapMs: must not be below/m);
+    expect(error.message).toMatch(/^ {2}idCard\.port: /m);
   });
 });
 

@@ -7,18 +7,115 @@ import { z } from 'zod';
 import { LocaleSchema, locales, type Locale } from '../contract/api.js';
 import { kioskIdSchema } from '../contract/intercom-protocol.js';
 import { loadJsonConfig, parseWithSchema } from './config-file.js';
+import { HidIdSchema, idCardConfig, scannerConfig } from './device-config.js';
+
+const lcusMaxChannel = 8;
+const modbusMaxChannel = 32;
+
+const modbusAddressFormat = 'must be 1..247 (the Modbus range), or 255 as some boards ship';
+const onValueFormat = 'must be "FF00" or "0100", the on value the board’s manual gives';
+
+/** How a Modbus RTU board is addressed and pulsed; only with kind `modbus`. */
+const ModbusSchema = z.strictObject({
+  /** Slave address: 1 on most boards, 255 on some. */
+  address: z
+    .number(modbusAddressFormat)
+    .int(modbusAddressFormat)
+    .refine((address) => (address >= 1 && address <= 247) || address === 255, modbusAddressFormat)
+    .default(1),
+  /** The coil of the first relay: 0 on most boards, 1 on some generic ones. */
+  coilBase: z
+    .union([z.literal(0), z.literal(1)], {
+      error: 'must be 0 (the first relay is coil 0) or 1 (it is coil 1)',
+    })
+    .default(0),
+  /** The coil value meaning on: FF 00 by the standard, 01 00 on some generic boards. */
+  onValue: z
+    .string(onValueFormat)
+    .transform((value) => value.replace(/\s+/g, '').toUpperCase())
+    .pipe(z.enum(['FF00', '0100'], { error: onValueFormat }))
+    .default('FF00'),
+  /** Pulse with the board's flash coils (Waveshare), which end a pulse even if the kiosk dies. */
+  flash: z.boolean().default(false),
+  /** How long the board may take to echo a request. */
+  echoTimeoutMs: z.number().int().min(20).max(5_000).default(500),
+});
 
 const RelaySchema = z.strictObject({
-  /** `simulator` runs the LCUS simulator on a pseudo-terminal pair; `lcus` opens a real port. */
-  kind: z.enum(['simulator', 'lcus']).default('simulator'),
-  /** Serial port path, e.g. /dev/ttyUSB0 or COM3. Required for `lcus`. */
+  /**
+   * `simulator` runs the LCUS simulator on a pseudo-terminal pair; `lcus` opens a real LCUS
+   * board's port, `modbus` a Modbus RTU board's.
+   */
+  kind: z.enum(['simulator', 'lcus', 'modbus']).default('simulator'),
+  /** Serial port path, e.g. /dev/ttyUSB0 or COM3. Required for `lcus` and `modbus`. */
   port: z.string().min(1).optional(),
   baudRate: z.number().int().positive().default(9600),
-  channel: z.number().int().min(1).max(8).default(1),
+  /** The relay wired to the barrier, counted from 1 as printed on the board. */
+  channel: z.number().int().min(1).max(modbusMaxChannel).default(1),
+  /** Relays on the board, all driven off at start; left out, only `channel` is. */
+  boardChannels: z.number().int().min(1).max(modbusMaxChannel).optional(),
   /** Some boards are wired so that "off" closes the contact. */
   invert: z.boolean().default(false),
   pulseMs: z.number().int().min(100).max(10_000).default(1000),
+  modbus: ModbusSchema.optional(),
 });
+
+type RelayConfig = z.infer<typeof RelaySchema>;
+
+/** One problem with settings that do not go together: where, and what to do about it. */
+interface ConfigIssue {
+  path: string[];
+  message: string;
+}
+
+/** The relay settings that are each valid but do not go together. */
+function relayIssues(relay: RelayConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (path: string[], message: string): void => {
+    issues.push({ path: ['relay', ...path], message });
+  };
+
+  if (relay.kind !== 'simulator' && !relay.port)
+    add(['port'], 'a real relay needs its serial port');
+  // A port with the default kind would quietly run the simulator and never open the real gate.
+  if (relay.kind === 'simulator' && relay.port) {
+    add(
+      ['kind'],
+      `is "simulator", so port ${relay.port} would be ignored: set kind to "lcus" or "modbus" for a real board`,
+    );
+  }
+
+  if (relay.kind !== 'modbus' && relay.channel > lcusMaxChannel)
+    add(['channel'], `LCUS boards have at most ${lcusMaxChannel} channels`);
+  if (relay.boardChannels !== undefined && relay.boardChannels < relay.channel)
+    add(['boardChannels'], `must include the channel (${relay.channel})`);
+  if (relay.modbus && relay.kind !== 'modbus')
+    add(['modbus'], `applies only to kind "modbus", not "${relay.kind}"`);
+
+  return [...issues, ...flashIssues(relay)];
+}
+
+function flashIssues(relay: RelayConfig): ConfigIssue[] {
+  if (relay.kind !== 'modbus' || !relay.modbus?.flash) return [];
+
+  const issues: ConfigIssue[] = [];
+  // A flash energises the coil for a time; on an inverted board it would open the contact.
+  if (relay.invert) {
+    issues.push({
+      path: ['relay', 'modbus', 'flash'],
+      message: 'flash pulses energise the coil, so they cannot drive an inverted board',
+    });
+  }
+
+  if (relay.pulseMs % 100 !== 0) {
+    issues.push({
+      path: ['relay', 'pulseMs'],
+      message: 'must be a multiple of 100 with flash pulses: the board counts in 100 ms',
+    });
+  }
+
+  return issues;
+}
 
 const PassesSchema = z.strictObject({
   /** Public keys (JWK, Ed25519) the site signs passes with; several allow key rotation. */
@@ -70,25 +167,15 @@ const IntercomSchema = z
     fallback: CallFallbackSchema.default(defaultCallFallback),
     /** The kiosk ends the call this long after the guard opened, so the line is not left open. */
     hangUpAfterOpenSeconds: z.number().int().min(1).max(120).default(5),
+    /** Lets `url` be ws:// to another machine: only on a network nobody else can reach. */
+    allowUnencrypted: z.boolean().default(false),
   })
   .refine((intercom) => intercom.reconnectMinMs <= intercom.reconnectMaxMs, {
     path: ['reconnectMaxMs'],
     message: 'must not be below reconnectMinMs',
   });
 
-const hidIdFormat = 'must be a number 0-65535 or a hex string like 0x1a2b';
-
-/** A USB HID value: a number, or a hex string such as `0x1a2b` as device lists print it. */
-const HidIdSchema = z.union(
-  [
-    z.number().int(hidIdFormat).min(0, hidIdFormat).max(0xffff, hidIdFormat),
-    z
-      .string()
-      .regex(/^0x[0-9a-f]{1,4}$/i, hidIdFormat)
-      .transform((hex) => Number.parseInt(hex, 16)),
-  ],
-  { error: hidIdFormat },
-);
+type IntercomConfig = z.infer<typeof IntercomSchema>;
 
 /**
  * The KeyboardEvent.code values a call button may type: letters, digits, function keys, the
@@ -155,6 +242,10 @@ export const ConfigSchema = z
     intercom: IntercomSchema.optional(),
     /** Physical call buttons; the on-screen button needs no setting. */
     callButton: CallButtonSchema.prefault({}),
+    /** Barcode and QR scanners besides the camera: serial, USB HID-POS, keyboard wedge. */
+    scanner: scannerConfig,
+    /** The ID card reader (SAM module on a serial port), if the kiosk has one. */
+    idCard: idCardConfig,
     privacy: z
       .strictObject({
         controller: z.string().default('Property management office'),
@@ -181,24 +272,48 @@ export const ConfigSchema = z
       .prefault({}),
   })
   .superRefine((config, ctx) => {
-    if (config.relay.kind === 'lcus' && !config.relay.port) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['relay', 'port'],
-        message: 'a real relay needs its serial port',
-      });
-    }
-    // A port with the default kind would quietly run the simulator and never open the real gate.
-    if (config.relay.kind === 'simulator' && config.relay.port) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['relay', 'kind'],
-        message: `is "simulator", so port ${config.relay.port} would be ignored: set kind to "lcus" for a real board`,
-      });
-    }
+    for (const issue of relayIssues(config.relay)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of intercomIssues(config.intercom, config.timeouts.callOpenedSeconds))
+      ctx.addIssue({ code: 'custom', ...issue });
   });
 
 export type KioskConfig = z.infer<typeof ConfigSchema>;
+
+/** The intercom settings that are each valid but do not go with the rest. */
+function intercomIssues(
+  intercom: IntercomConfig | undefined,
+  callOpenedSeconds: number,
+): ConfigIssue[] {
+  if (!intercom) return [];
+
+  const issues: ConfigIssue[] = [];
+  // The open command travels on this connection: in clear text, anyone on the path could send one.
+  const url = new URL(intercom.url);
+  if (url.protocol === 'ws:' && !isLoopback(url.hostname) && !intercom.allowUnencrypted) {
+    issues.push({
+      path: ['intercom', 'url'],
+      message:
+        'is ws:// to another machine, so anyone on the network could read the call and send the ' +
+        'gate an open command: use wss:// (the server behind an HTTPS proxy), or set ' +
+        'intercom.allowUnencrypted to true on a network only the property controls',
+    });
+  }
+
+  if (intercom.hangUpAfterOpenSeconds > callOpenedSeconds) {
+    issues.push({
+      path: ['intercom', 'hangUpAfterOpenSeconds'],
+      message:
+        `is ${intercom.hangUpAfterOpenSeconds} s, but the "gate opened" screen ends the call after ` +
+        `timeouts.callOpenedSeconds (${callOpenedSeconds} s): raise that as well`,
+    });
+  }
+
+  return issues;
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
 
 /** True when the configuration runs on simulated devices, which the screen must say plainly. */
 export function isDemo(config: KioskConfig): boolean {

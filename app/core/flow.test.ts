@@ -87,6 +87,44 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+describe('a code from a hardware scanner', () => {
+  const scannerScan: ScanReport = { ...scan, source: 'scanner' };
+
+  it('is checked straight from the idle screen, the privacy notice and a refusal', async () => {
+    actor.send({ type: 'SCAN', scan: scannerScan });
+    expect(screen()).toBe('verifying');
+    verifier.pending.at(-1)?.resolve({ accepted: false, reason: 'expired' });
+    await settle();
+    expect(screen()).toBe('refused');
+
+    actor.send({ type: 'SCAN', scan: scannerScan });
+    expect(screen()).toBe('verifying');
+    verifier.pending.at(-1)?.resolve({ accepted: false, reason: 'expired' });
+    await settle();
+    actor.send({ type: 'CANCEL' });
+    actor.send({ type: 'SHOW_PRIVACY' });
+    actor.send({ type: 'SCAN', scan: scannerScan });
+
+    expect(screen()).toBe('verifying');
+    expect(verifier.verifyScan).toHaveBeenCalledTimes(3);
+  });
+
+  it('is not taken from the camera outside scanning: the camera only reports while it scans', () => {
+    actor.send({ type: 'SCAN', scan });
+
+    expect(screen()).toBe('idle');
+    expect(verifier.verifyScan).not.toHaveBeenCalled();
+  });
+
+  it('is dropped during a call, so a code scanned then cannot open the gate past the guard', () => {
+    actor.send({ type: 'CALL', reachable: true });
+    actor.send({ type: 'SCAN', scan: scannerScan });
+
+    expect(screen()).toBe('calling');
+    expect(verifier.verifyScan).not.toHaveBeenCalled();
+  });
+});
+
 describe('the visit flow', () => {
   it('starts idle in the default locale with no deadline', () => {
     expect(view()).toEqual({

@@ -128,6 +128,11 @@ const newCall: CallView = {
   media: null,
 };
 
+/** A code from a hardware scanner where the visitor has not yet chosen the camera: check it. */
+function scannedFromDevice() {
+  return { guard: 'isScannerScan' as const, target: 'verifying' as const };
+}
+
 /**
  * A press of the call button where a call may start: ring when the server is reachable, else show
  * the fallback at once. A call the kiosk still had open is ended first.
@@ -272,6 +277,8 @@ export function createFlowMachine(callbacks: FlowCallbacks) {
     },
     guards: {
       isAccepted: ({ event }) => event.type === 'VERDICT' && event.verdict.accepted,
+      // A hardware scanner needs no "scan" touch first: its code is the visitor's first act.
+      isScannerScan: ({ event }) => event.type === 'SCAN' && event.scan.source === 'scanner',
       isCurrentVisit: ({ context, event }) =>
         (event.type === 'PHOTO' || event.type === 'GATE_FAILED') &&
         context.accepted?.visitId === event.visitId,
@@ -343,6 +350,7 @@ export function createFlowMachine(callbacks: FlowCallbacks) {
         on: {
           START_SCAN: 'scanning',
           SHOW_PRIVACY: 'privacy',
+          SCAN: scannedFromDevice(),
           CALL: callPressed(),
         },
       },
@@ -353,6 +361,7 @@ export function createFlowMachine(callbacks: FlowCallbacks) {
           // A touch means someone is still reading: start the timeout again.
           TOUCH: { target: 'privacy', reenter: true },
           START_SCAN: 'scanning',
+          SCAN: scannedFromDevice(),
           CANCEL: 'idle',
           CALL: callPressed(),
         },
@@ -410,6 +419,7 @@ export function createFlowMachine(callbacks: FlowCallbacks) {
         on: {
           TOUCH: { target: 'refused', reenter: true },
           START_SCAN: 'scanning',
+          SCAN: scannedFromDevice(),
           SHOW_PRIVACY: 'privacy',
           CANCEL: 'idle',
           CALL: callPressed(),

@@ -359,6 +359,7 @@ describe('intercom client', () => {
       reconnectMaxMs: 10_000,
       fallback: defaultCallFallback,
       hangUpAfterOpenSeconds: 5,
+      allowUnencrypted: false,
     });
     expect(() =>
       parseConfig({ intercom: { ...intercom, url: 'http://intercom.example' } }),

@@ -26,6 +26,7 @@ import {
 } from '../contract/api.js';
 import { HidCallButton } from '../../native/button/hid-button.js';
 import { LcusRelay } from '../../native/relay/lcus.js';
+import { ModbusRelay } from '../../native/relay/modbus.js';
 import { startSimulatedRelay } from '../../native/relay/demo.js';
 import { CallLink } from './call.js';
 import { callFallbackText, isDemo, type KioskConfig } from './config.js';
@@ -48,6 +49,9 @@ import type {
   VisitRecord,
 } from './ports.js';
 import { openStore } from './store.js';
+import { openDevices, type KioskDevices } from './devices.js';
+import { toScanReport, type ScannerScan } from '../common/scanner-scan.js';
+import type { IdCardRead } from '../../native/idcard/id-record.js';
 
 const log = moduleLogger('kiosk');
 
@@ -88,11 +92,32 @@ export async function createKiosk(config: KioskConfig, options: KioskOptions = {
 
     const gate = new Gate({ relay, pulseMs: config.relay.pulseMs, audit: store, now });
     const callButton = options.callButton ?? ownCallButton(config, cleanups);
+    // Devices may read before the core exists; what they read then is dropped, as nothing shows.
+    const late: { core?: KioskCore } = {};
+    const devices = await openDevices(
+      config,
+      { relay, callButton },
+      {
+        onScan: (scan) => late.core?.scanned(scan),
+        onCard: (read) => late.core?.cardRead(read),
+      },
+      cleanups,
+    );
     log.info(
       { site: config.site, gate: config.gate, demo: isDemo(config), dataDir },
       'start: kiosk ready',
     );
-    return new KioskCore({ config, store, gate, publicKeys, now, cleanups, callButton });
+    late.core = new KioskCore({
+      config,
+      store,
+      gate,
+      publicKeys,
+      now,
+      cleanups,
+      callButton,
+      devices,
+    });
+    return late.core;
   } catch (error) {
     await runCleanups(cleanups);
     throw error;
@@ -167,18 +192,15 @@ async function passKeys(config: KioskConfig, dataDir: string): Promise<object[]>
 }
 
 async function ownRelay(config: KioskConfig, cleanups: Cleanup[]): Promise<RelayDriver> {
-  const { kind, port, baudRate, channel, invert } = config.relay;
-
-  if (kind === 'lcus') {
-    if (!port)
-      throw new KioskError('config_invalid', 'relay.port: a real relay needs its serial port');
-    const relay = new LcusRelay({ port, baudRate, channel, invert });
+  if (config.relay.kind !== 'simulator') {
+    const relay = boardRelay(config.relay);
     cleanups.push(() => relay.close());
     return relay;
   }
 
-  // The demo's socat pair is started once: if that process dies, the demo gate stays
-  // unavailable until the kiosk restarts (the simulators' own hot-plug is issue 4).
+  // The demo's socat pair restarts socat by itself if it dies, and driver and simulated board
+  // reconnect as after a replug; only a kiosk without socat installed has no gate at all.
+  const { channel, invert, baudRate } = config.relay;
   try {
     const simulated = await startSimulatedRelay({ channel, invert, baudRate });
     cleanups.push(() => simulated.stop());
@@ -189,6 +211,25 @@ async function ownRelay(config: KioskConfig, cleanups: Cleanup[]): Promise<Relay
       'start: simulated relay unavailable (is socat installed?); the gate stays unavailable',
     );
     return new AbsentRelay();
+  }
+}
+
+/** The driver for a real board, as configured; opened later by driveOff. */
+function boardRelay(relay: KioskConfig['relay']): RelayDriver {
+  const { kind, port, baudRate, channel, invert, boardChannels } = relay;
+  if (!port)
+    throw new KioskError('config_invalid', 'relay.port: a real relay needs its serial port');
+
+  const link = { port, baudRate, channel, invert, boardChannels };
+  switch (kind) {
+    case 'lcus':
+      return new LcusRelay(link);
+    case 'modbus':
+      return new ModbusRelay({ ...link, ...relay.modbus });
+    case 'simulator':
+      throw new KioskError('internal', 'the simulated relay is not a board');
+    default:
+      return assertNever(kind, 'relay kind');
   }
 }
 
@@ -204,6 +245,12 @@ function ownCallButton(config: KioskConfig, cleanups: Cleanup[]): CallButton | n
     log.warn({ err: error }, 'start: call button not connected yet; the driver keeps looking');
   });
   return button;
+}
+
+/** What the page needs to hear a keyboard-wedge scanner, or null when none may type. */
+function keyboardScannerView(config: KioskConfig): KioskView['keyboardScanner'] {
+  const { enabled, burstGapMs, humanGapMs, minLength } = config.scanner.keyboard;
+  return enabled ? { burstGapMs, humanGapMs, minLength } : null;
 }
 
 /** Opening a relay drives every channel off, so the barrier starts closed whatever came before. */
@@ -258,6 +305,7 @@ interface KioskParts {
   now: () => number;
   cleanups: Cleanup[];
   callButton: CallButton | null;
+  devices: KioskDevices;
 }
 
 class KioskCore implements Kiosk {
@@ -270,6 +318,7 @@ class KioskCore implements Kiosk {
   private readonly detach: () => void;
   private readonly actor: FlowActor;
   private readonly calls: CallLink;
+  private readonly devices: KioskDevices;
   private readonly viewListeners = new Set<(view: KioskView) => void>();
   private lastViewJson = '';
   private lastScreen = '';
@@ -282,6 +331,7 @@ class KioskCore implements Kiosk {
     this.publicKeys = parts.publicKeys;
     this.now = parts.now;
     this.cleanups = parts.cleanups;
+    this.devices = parts.devices;
 
     this.calls = new CallLink({
       config: this.config,
@@ -313,13 +363,30 @@ class KioskCore implements Kiosk {
       this.onGateAvailability(available),
     );
     const unwatchButton = parts.callButton?.onPress(() => this.calls.press('hid'));
+    const unwatchDevices = this.devices.registry.onChange(() => this.publishView());
     this.detach = () => {
       subscription.unsubscribe();
       unwatchGate();
       unwatchButton?.();
+      unwatchDevices();
     };
     this.actor.start();
     this.calls.start();
+  }
+
+  /** A hardware scanner read a code: the flow checks it like one the camera saw. */
+  scanned(scan: ScannerScan): void {
+    if (this.closed) return;
+
+    this.actor.send({ type: 'SCAN', scan: toScanReport(scan) });
+  }
+
+  /**
+   * A card was placed on the ID card reader. Nothing decides on it yet: walk-in registration
+   * (issue 5) is what will use the record; until then only its kind and validity are logged.
+   */
+  cardRead(read: IdCardRead): void {
+    log.info({ kind: read.record.kind, validity: read.record.validity }, 'id card: read');
   }
 
   handle<C extends CommandName>(command: C, input: CommandInput<C>): Promise<CommandOutput<C>> {
@@ -394,6 +461,8 @@ class KioskCore implements Kiosk {
         return this.actor.send({ type: 'SET_LOCALE', locale: request.input.locale });
       case 'scan:report':
         return this.actor.send({ type: 'SCAN', scan: request.input });
+      case 'scanner:warning':
+        return this.devices.keyboardWarning(request.input.code);
       case 'photo:submit':
         return this.submitPhoto(request.input);
       case 'visitor:call':
@@ -587,6 +656,8 @@ class KioskCore implements Kiosk {
       callAvailable: this.calls.available,
       callFallback: callFallbackText(config.intercom?.fallback, flow.locale),
       callKey: config.callButton.key,
+      entryMethods: this.devices.entryMethods(),
+      keyboardScanner: keyboardScannerView(config),
     };
   }
 

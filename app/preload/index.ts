@@ -25,6 +25,7 @@ const commandTable: Readonly<Record<CommandName, true>> = {
   'visitor:cancel': true,
   'visitor:setLocale': true,
   'scan:report': true,
+  'scanner:warning': true,
   'photo:submit': true,
   'visitor:call': true,
   'visitor:hangUp': true,

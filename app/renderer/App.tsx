@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import type { KioskApi, KioskView } from '../contract/api.js';
 import { assertNever } from '../common/errors.js';
 import { useCallKey } from './call/call-key.js';
+import { useKeyboardScanner, type KeyboardScannerHandlers } from './scan/keyboard-scanner.js';
 import { noCallMedia, useCallMedia, type CallMediaState } from './call/use-call-media.js';
 import { createKioskActions, KioskContext } from './kiosk-context.js';
 import { createThrottle } from './throttle.js';
@@ -34,9 +35,17 @@ export function App({ kiosk }: { kiosk: KioskApi }) {
     () => actions.send('visitor:call', { source: 'keyboard' }),
     [actions],
   );
+  const keyboardScan = useMemo<KeyboardScannerHandlers>(
+    () => ({
+      onScan: (report) => actions.send('scan:report', report),
+      onWarning: (code) => actions.send('scanner:warning', { code }),
+    }),
+    [actions],
+  );
   const callMedia = useCallMedia(view, actions);
   useFollowLocale(view);
   useCallKey(view?.callKey ?? null, callFromKey);
+  useKeyboardScanner(view?.keyboardScanner ?? null, keyboardScan);
 
   const onTouch = () => {
     if (allowTouch()) actions.send('visitor:touch', {});

@@ -12,6 +12,8 @@ export function sampleView(overrides: Partial<KioskView> = {}): KioskView {
     accepted: null,
     refusal: null,
     gateAvailable: true,
+    entryMethods: { scanner: 'none', idCard: 'none' },
+    keyboardScanner: null,
     screenTimeoutAt: null,
     call: null,
     callAvailable: true,

@@ -24,6 +24,16 @@ export function IdleScreen({ view }: { view: KioskView }) {
           {t('idle.gateUnavailable')}
         </p>
       )}
+      {view.entryMethods.scanner === 'unavailable' && (
+        <p className="notice notice-warning" role="status" data-testid="scanner-unavailable">
+          {t('idle.scannerUnavailable')}
+        </p>
+      )}
+      {view.entryMethods.idCard === 'unavailable' && (
+        <p className="notice notice-warning" role="status" data-testid="idcard-unavailable">
+          {t('idle.idCardUnavailable')}
+        </p>
+      )}
       <div className="idle-choices">
         <button
           type="button"
