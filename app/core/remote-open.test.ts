@@ -146,6 +146,27 @@ describe('a remote open command', () => {
     expect(s.relay.pulses).toHaveLength(1);
   });
 
+  it('opens nothing for a nonce spent on an earlier call, however fresh the copy claims to be', async () => {
+    let clock = now;
+    const relay = new FakeRelay();
+    await relay.open();
+    const audit: AuditEntry[] = [];
+    const store = { appendAudit: (entry: AuditEntry) => void audit.push(entry) };
+    const gate = new Gate({ relay, pulseMs: 500, audit: store, now: () => clock });
+    const opener = createRemoteOpener({ gate, audit: store, now: () => clock });
+    opener.activeCall('call-1', 'wang');
+    const original = command({ issuedAt: clock });
+    expect((await opener.open(original)).opened).toBe(true);
+    opener.endCall();
+
+    clock += 10 * 60_000;
+    opener.activeCall('call-2', 'wang');
+    const copied = await opener.open({ ...original, callId: 'call-2', issuedAt: clock });
+
+    expect(copied).toEqual({ opened: false, reason: 'replayed' });
+    expect(relay.pulses).toHaveLength(1);
+  });
+
   it('opens once per call: further opens from the guard holding it are refused and pulse nothing', async () => {
     const s = await setup();
     s.opener.activeCall('call-1', 'wang');

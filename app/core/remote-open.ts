@@ -7,7 +7,9 @@
  * nothing.
  *
  * Nonces live in memory only: after a restart there is no call in progress, so nothing from
- * before it can open.
+ * before it can open. They are kept by count, not by age: a command copied off the wire and sent
+ * again later with a fresh issue time still carries a spent nonce. What stops a forged command is
+ * the authenticated, encrypted channel (wss://, see intercom.url in config.ts), not the nonce.
  */
 import { z } from 'zod';
 import type { Gate, GateResult } from './gate.js';
@@ -15,6 +17,9 @@ import { moduleLogger } from './log.js';
 import type { AuditEntry, KioskStore } from './ports.js';
 
 const log = moduleLogger('remote-open');
+
+// Guards open a gate a few hundred times a day at most: this covers weeks, in well under a MB.
+const maxRememberedNonces = 20_000;
 
 /** An open command as the intercom server sends it; other fields (such as kioskId) are ignored. */
 export const RemoteOpenCommandSchema = z.object({
@@ -79,8 +84,8 @@ class Opener implements RemoteOpener {
   private lastEndedCallId: string | null = null;
   /** The call whose one opening is committed; it opens nothing more. */
   private openedCallId: string | null = null;
-  /** Nonce to its command's issue time; a nonce is forgotten once its command would be stale. */
-  private readonly seenNonces = new Map<string, number>();
+  /** Every nonce seen since start, oldest first, up to maxRememberedNonces. */
+  private readonly seenNonces = new Set<string>();
 
   constructor(options: RemoteOpenerOptions) {
     this.gate = options.gate;
@@ -158,20 +163,16 @@ class Opener implements RemoteOpener {
     return command.callId === this.openedCallId ? 'already_opened' : null;
   }
 
-  /** True when the nonce was seen before; otherwise remembers it. */
+  /** True when the nonce was seen before; otherwise remembers it, forgetting the oldest. */
   private spendNonce(command: RemoteOpenCommand): boolean {
-    this.forgetStaleNonces();
     if (this.seenNonces.has(command.nonce)) return true;
 
-    this.seenNonces.set(command.nonce, command.issuedAt);
+    this.seenNonces.add(command.nonce);
+    if (this.seenNonces.size > maxRememberedNonces) {
+      const oldest = this.seenNonces.values().next().value;
+      if (oldest !== undefined) this.seenNonces.delete(oldest);
+    }
     return false;
-  }
-
-  /** A replayed command older than the stale limit is refused as stale, so its nonce can go. */
-  private forgetStaleNonces(): void {
-    const now = this.now();
-    for (const [nonce, issuedAt] of this.seenNonces)
-      if (now - issuedAt > this.staleAfterMs) this.seenNonces.delete(nonce);
   }
 
   /**
