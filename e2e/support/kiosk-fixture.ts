@@ -20,6 +20,7 @@ import { moduleLogger } from '../../app/core/log.js';
 import type { KioskStore } from '../../app/core/ports.js';
 import { openStore } from '../../app/core/store.js';
 import { LcusSimulator } from '../../native/relay/lcus-simulator.js';
+import { SerialScannerSimulator } from '../../native/scanner/serial-scanner-simulator.js';
 import { startPtyPair, type PtyPair } from '../../native/testing/pty-pair.js';
 import { launchWithFakeCamera } from './browser.js';
 import { startHostProcess, type HostProcess } from './host-process.js';
@@ -52,6 +53,14 @@ export interface KioskSystemOptions {
   prepareContext?: (context: BrowserContext) => Promise<void>;
   /** The kiosk's screen; a 1920x1080 panel, the commonest kiosk display, when omitted. */
   viewport?: { width: number; height: number };
+  /** Give the kiosk a serial pass scanner, played by its simulator on a pseudo-terminal pair. */
+  serialScanner?: boolean;
+}
+
+/** A simulated serial scanner and its "USB cable". */
+export interface SimulatedScanner {
+  simulator: SerialScannerSimulator;
+  pair: PtyPair;
 }
 
 /** A running kiosk with handles on each part of it. */
@@ -60,6 +69,8 @@ export interface KioskSystem {
   simulator: LcusSimulator;
   /** The relay board's "USB cable": unplug() and replug() it to test a vanishing device. */
   pair: PtyPair;
+  /** The serial scanner, when the options asked for one. */
+  scanner?: SimulatedScanner;
   /** The page's address, with its access token. */
   url: string;
   keys: SiteKeyPair;
@@ -92,6 +103,7 @@ interface Parts {
   cleanups: Cleanup[];
   pair?: PtyPair;
   simulator?: LcusSimulator;
+  scanner?: SimulatedScanner;
   host?: HostProcess;
   page?: Page;
   pageLog: string[];
@@ -156,8 +168,9 @@ async function startDevicesAndHost(
   parts.simulator = simulator;
   parts.cleanups.push(() => simulator.close());
 
+  const devices = options.serialScanner ? await startScanner(parts, ptyDir) : {};
   const config = withOverrides(
-    kioskConfig(parts, keys, pair.a, options.pulseMs ?? 800),
+    { ...kioskConfig(parts, keys, pair.a, options.pulseMs ?? 800), ...devices },
     options.config ?? {},
   );
   const configFile = path.join(parts.dir, 'kiosk.json');
@@ -167,6 +180,19 @@ async function startDevicesAndHost(
   parts.host = host;
   parts.cleanups.push(() => host.stop());
   return config;
+}
+
+/** Starts the scanner's pair and simulator; returns the kiosk's scanner configuration. */
+async function startScanner(parts: Parts, ptyDir: string): Promise<Record<string, unknown>> {
+  const dir = path.join(ptyDir, 'scanner');
+  await mkdir(dir);
+  const pair = await startPtyPair(dir);
+  parts.cleanups.push(() => pair.close());
+
+  const simulator = await SerialScannerSimulator.open(pair.b);
+  parts.cleanups.push(() => simulator.close());
+  parts.scanner = { simulator, pair };
+  return { scanner: { serial: { port: pair.a } } };
 }
 
 function kioskConfig(
@@ -244,6 +270,7 @@ function systemOf(parts: Parts, keys: SiteKeyPair, config: Record<string, unknow
     page: parts.page!,
     simulator: parts.simulator!,
     pair: parts.pair!,
+    scanner: parts.scanner,
     url: parts.host!.url,
     keys,
     config,
