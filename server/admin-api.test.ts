@@ -320,6 +320,20 @@ describe('PATCH /api/kiosks/:id', () => {
   });
 });
 
+describe('POST /api/kiosks/:id/revoke', () => {
+  it('answers a second revoke as done without a second audit entry, and an unknown kiosk with not_found', async () => {
+    await start();
+    const revoke = (id: string) => post(`/api/kiosks/${id}/revoke`, undefined, cookieOf('admin'));
+
+    expect((await revoke('north-1')).statusCode).toBe(204);
+    expect((await revoke('north-1')).statusCode).toBe(204);
+    const unknown = await revoke('west-9');
+
+    expect(audited('kiosk.revoked')).toEqual([{ actor: 'admin', detail: { kioskId: 'north-1' } }]);
+    expect([unknown.statusCode, errorOf(unknown).code]).toEqual([404, 'not_found']);
+  });
+});
+
 describe('DELETE /api/ring-groups/:id', () => {
   it('refuses while a kiosk rings the group, and deletes it once the kiosk moved', async () => {
     await start();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { sessionCookie } from './app.js';
+import { reachableUrl, sessionCookie } from './app.js';
 import { textMatching } from './testing/matchers.js';
 import {
   adminName,
@@ -38,6 +38,15 @@ describe('health check', () => {
 
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ ok: true, version: textMatching(/^\d+\.\d+\.\d+/) });
+  });
+});
+
+describe('listening address', () => {
+  it('turns a wildcard bind into loopback of the same family and keeps any other host', () => {
+    expect(reachableUrl('0.0.0.0', 8781)).toBe('http://127.0.0.1:8781');
+    expect(reachableUrl('::', 8781)).toBe('http://[::1]:8781');
+    expect(reachableUrl('192.168.1.20', 8781)).toBe('http://192.168.1.20:8781');
+    expect(reachableUrl('fd00::5', 8781)).toBe('http://[fd00::5]:8781');
   });
 });
 
@@ -142,6 +151,26 @@ describe('guard login', () => {
     expect(server.store.listAudit({ action: 'guard.login' }).at(-1)?.detail).toEqual({
       remote: '203.0.113.8',
     });
+  });
+
+  it('does not let wrong passwords from one address lock a guard out from another', async () => {
+    server = await makeServer({ trustProxy: ['loopback'] });
+    const adminCookie = await login(server.app, adminName, adminPassword);
+    await post('/api/guards', { name: 'victim', password: 'guard password 1' }, adminCookie);
+    const from = (address: string, password: string) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/api/login',
+        payload: { name: 'victim', password },
+        headers: { 'x-forwarded-for': address },
+      });
+    for (let i = 0; i < 5; i += 1) await from('10.0.0.66', `guess ${i}`);
+
+    const guard = await from('10.0.0.5', 'guard password 1');
+    const stranger = await from('10.0.0.66', 'guard password 1');
+
+    expect(guard.statusCode).toBe(200);
+    expect([stranger.statusCode, stranger.headers['retry-after']]).toEqual([429, '1']);
   });
 
   it('takes the address one hop before the server when trustProxy is a hop count of 1', async () => {

@@ -152,8 +152,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const { store, config } = options;
   const auth = new Authenticator({ store, config, now });
   const signer = await loadPassSigner(config.passes, options.baseDir ?? process.cwd());
-  const kiosks = new KioskChannel({ auth, settings: config.kiosks, now });
-  const guards = new GuardChannel({ auth, settings: config.kiosks });
+  const kiosks = new KioskChannel({ auth, settings: config.kiosks, store, now });
+  const guards = new GuardChannel({ auth, settings: config.kiosks, store, now });
   const timings = { ...callTimingsFrom(config.calls), ...options.calls };
   const calls = new CallService({ kiosks, guards, store, ice: config.ice, now, timings });
   const presence = new KioskPresence({ kiosks, store, now });
@@ -184,6 +184,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   installErrorHandling(app);
+  refuseUpgradesOffChannels(app);
   addHealthRoute(app);
   addSessionRoutes(app);
   addGuardRoutes(app);
@@ -198,7 +199,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 /** A listening server and how to stop it. */
 export interface RunningServer {
   app: FastifyInstance;
+  /** An address this machine can open: loopback when the server listens on every interface. */
   url: string;
+  /** True when `host` is 0.0.0.0 or ::, so other machines reach it by this machine's address. */
+  allInterfaces: boolean;
   close(): Promise<void>;
 }
 
@@ -209,10 +213,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.config.port;
-  const host = options.config.host.includes(':') ? `[${options.config.host}]` : options.config.host;
-  const url = `http://${host}:${port}`;
-  log.info({ url }, 'start: listening');
-  return { app, url, close: () => app.close() };
+  const { host } = options.config;
+  const url = reachableUrl(host, port);
+  const allInterfaces = isWildcardHost(host);
+  log.info({ url, host, allInterfaces }, 'start: listening');
+  return { app, url, allInterfaces, close: () => app.close() };
+}
+
+/**
+ * The URL to open a server listening on `host`. A wildcard bind (0.0.0.0, ::) is no address a
+ * browser or kiosk can open, so it becomes loopback of the same family.
+ */
+export function reachableUrl(host: string, port: number): string {
+  const reachable = !isWildcardHost(host) ? host : host.includes(':') ? '::1' : '127.0.0.1';
+  const bracketed = reachable.includes(':') ? `[${reachable}]` : reachable;
+
+  return `http://${bracketed}:${port}`;
+}
+
+function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || host === '::';
 }
 
 /**
@@ -475,6 +495,23 @@ function changedFields<T extends object>(
     if (before[field] !== after[field]) changes[field] = { from: before[field], to: after[field] };
   }
   return changes;
+}
+
+/**
+ * A WebSocket upgrade anywhere but the two channels is answered with HTTP 404 instead of a socket
+ * that opens and closes at once, so a kiosk with a wrong intercom.url can say what is wrong.
+ */
+function refuseUpgradesOffChannels(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.ws) return;
+
+    const path = request.url.split('?', 1)[0] ?? '/';
+    if (path === kioskChannelPath || path === guardChannelPath) return;
+
+    log.info({ path, remote: request.ip }, 'upgrade: refused, no channel at this path');
+    const message = `no WebSocket channel at ${path}: kiosks use ${kioskChannelPath}`;
+    return reply.status(404).send({ error: { code: 'not_found', message } });
+  });
 }
 
 function addKioskChannel(app: FastifyInstance): void {

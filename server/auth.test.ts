@@ -4,6 +4,7 @@ import { LoginThrottle, ThrottledError } from './auth.js';
 const settings = {
   freeFailures: 5,
   freeFailuresPerAddress: 20,
+  freeFailuresPerName: 50,
   baseDelaySeconds: 1,
   maxDelaySeconds: 60,
 };
@@ -45,11 +46,40 @@ describe('login throttle', () => {
     expect(retryAfter(throttle, 'wang', 24_000)).toBe(0);
   });
 
-  it('locks a name from every address, and compares names as NFC without case', () => {
+  it('locks a name out of the failing address only, and compares names as NFC without case', () => {
     const throttle = new LoginThrottle(settings);
     failTimes(throttle, ['Zoe\u0301'], 5, 0);
 
-    expect(retryAfter(throttle, 'zo\u00e9', 0, '192.0.2.1')).toBe(1);
+    expect(retryAfter(throttle, 'zo\u00e9', 0)).toBe(1);
+    expect(retryAfter(throttle, 'zo\u00e9', 0, '192.0.2.1')).toBe(0);
+  });
+
+  it('keeps a locked address locked when the guard logs in from elsewhere', () => {
+    const throttle = new LoginThrottle(settings);
+    failTimes(throttle, ['wang'], 5, 0);
+
+    throttle.succeed('wang', '10.0.0.10');
+
+    expect(retryAfter(throttle, 'wang', 0)).toBe(1);
+  });
+
+  it('slows a name guessed from many addresses, except where it logged in before', () => {
+    const throttle = new LoginThrottle(settings);
+    throttle.succeed('wang', office);
+    for (let host = 1; host <= 50; host += 1) throttle.fail('wang', `198.51.100.${host}`, 0);
+
+    expect(retryAfter(throttle, 'wang', 0, '203.0.113.1')).toBe(1);
+    expect(retryAfter(throttle, 'wang', 0)).toBe(0);
+  });
+
+  it('starts counting a name across addresses afresh after an hour without failures', () => {
+    const throttle = new LoginThrottle(settings);
+    for (let host = 1; host <= 49; host += 1) throttle.fail('wang', `198.51.100.${host}`, 0);
+
+    const later = 3_600_001;
+    throttle.fail('wang', '198.51.100.50', later);
+
+    expect(retryAfter(throttle, 'wang', later, '203.0.113.1')).toBe(0);
   });
 
   it('never locks out for longer than the configured maximum', () => {
@@ -87,7 +117,7 @@ describe('login throttle', () => {
     const throttle = new LoginThrottle(settings);
     failTimes(throttle, ['wang'], 5, 0);
 
-    throttle.succeed('wang', '10.0.0.10');
+    throttle.succeed('wang', office);
 
     expect(retryAfter(throttle, 'wang', 0)).toBe(0);
   });

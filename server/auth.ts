@@ -1,7 +1,8 @@
 /**
  * Who may talk to the intercom server. Guards log in with a name and password and get a random
- * session token of which only the hash is stored; repeated failures are slowed down per name and,
- * more loosely, per remote address (see LoginThrottle). Kiosks present their id and the secret they got at enrolment.
+ * session token of which only the hash is stored; repeated failures are slowed down per name and
+ * address, more loosely per address and per name (see LoginThrottle). Kiosks present their id and
+ * the secret they got at enrolment.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KioskError } from '../app/common/errors.js';
@@ -13,7 +14,7 @@ import type { Guard, GuardAccount, KioskRecord, Role, ServerStore } from './stor
 
 const log = moduleLogger('auth');
 
-/** Refusal of a login attempt while its name or address is locked out. */
+/** Refusal of a login attempt while its name, address or both together are locked out. */
 export class ThrottledError extends KioskError {
   readonly retryAfterSeconds: number;
 
@@ -38,6 +39,8 @@ export interface FailureLimits {
   /** The first delay; each further failure doubles it. */
   baseDelaySeconds: number;
   maxDelaySeconds: number;
+  /** A key with no failure for this long starts afresh; without it, failures count until forgotten. */
+  quietSeconds?: number;
 }
 
 /** Counts failed logins per key and locks a key out for exponentially growing windows. */
@@ -56,7 +59,7 @@ export class FailureCounter {
 
   /** Records one failure on `key`; past the free allowance each failure doubles the lockout. */
   fail(key: string, now: number): void {
-    const record = this.#records.get(key) ?? { failures: 0, lockedUntil: 0, lastFailure: now };
+    const record = this.#current(key, now) ?? { failures: 0, lockedUntil: 0, lastFailure: now };
     record.failures += 1;
     record.lastFailure = now;
     record.lockedUntil = now + this.#delayMs(record.failures);
@@ -68,6 +71,14 @@ export class FailureCounter {
   /** Forgets the failures of `key`. */
   forget(key: string): void {
     this.#records.delete(key);
+  }
+
+  #current(key: string, now: number): FailureRecord | undefined {
+    const record = this.#records.get(key);
+    const { quietSeconds } = this.#limits;
+    if (!record || quietSeconds === undefined) return record;
+
+    return now - record.lastFailure > quietSeconds * 1000 ? undefined : record;
   }
 
   #delayMs(failures: number): number {
@@ -94,54 +105,77 @@ export class FailureCounter {
   }
 }
 
+/** How long a name's failures across addresses count without a new one; see LoginThrottle. */
+const nameQuietSeconds = 3600;
+
 /**
- * Slows down password guessing per guard name and per remote address. The name allowance is
- * tight: guessing one account's password stays slow. The address allowance is much looser and
- * does not apply to a name that has logged in from that address before: behind a reverse proxy or
- * a NAT every guard shares one address, and a spray of wrong passwords from it must slow the
- * spray without locking out a guard who types their own password. Which names logged in from
- * where is kept in memory only, so after a restart the address allowance applies to everyone
- * until they log in once.
+ * Slows down password guessing, counting failures three ways:
+ * - per name and address, tightly (`freeFailures`): one address guessing one password stays slow,
+ *   and locks that name out of that address only, so a stranger typing wrong passwords for a
+ *   guard's name cannot keep the guard out from their own desk;
+ * - per address, loosely (`freeFailuresPerAddress`): a spray of many names from one address;
+ * - per name from all addresses, with a ceiling ten times the first (`freeFailuresPerName`) that
+ *   resets after an hour without failures: each address alone is slowed long before it gets
+ *   there, so only guessing spread over many addresses reaches it.
+ * Neither the address nor the name ceiling applies where that name has logged in from that address
+ * before: behind a reverse proxy or a NAT every guard shares one address, and guessing from
+ * elsewhere must not lock out a guard who types their own password where they always do. Which
+ * names logged in from where is kept in memory only, so after a restart the ceilings apply to
+ * everyone until they log in once.
  */
 export class LoginThrottle {
-  readonly #names: FailureCounter;
+  readonly #pairs: FailureCounter;
   readonly #addresses: FailureCounter;
+  readonly #names: FailureCounter;
   /** `address name` pairs that logged in, least recent first. */
   readonly #knownPairs = new Set<string>();
 
   constructor(settings: ServerConfig['loginThrottle']) {
     const { baseDelaySeconds, maxDelaySeconds } = settings;
-    this.#names = new FailureCounter(settings);
+    this.#pairs = new FailureCounter(settings);
     this.#addresses = new FailureCounter({
       freeFailures: settings.freeFailuresPerAddress,
       baseDelaySeconds,
       maxDelaySeconds,
     });
+    this.#names = new FailureCounter({
+      freeFailures: settings.freeFailuresPerName,
+      baseDelaySeconds,
+      maxDelaySeconds,
+      quietSeconds: nameQuietSeconds,
+    });
   }
 
-  /** Throws ThrottledError when the name, or the address for this name, is locked at `now`. */
+  /** Throws ThrottledError when this name from this address, or the address or name, is locked. */
   check(name: string, address: string, now: number): void {
-    const nameLock = this.#names.lockedUntil(nameKey(name));
-    const addressLock = this.#knownPairs.has(pairKey(address, name))
-      ? 0
-      : this.#addresses.lockedUntil(address);
-    const lockedUntil = Math.max(nameLock, addressLock);
+    const pair = pairKey(address, name);
+    const known = this.#knownPairs.has(pair);
+    const lockedUntil = Math.max(
+      this.#pairs.lockedUntil(pair),
+      known ? 0 : this.#addresses.lockedUntil(address),
+      known ? 0 : this.#names.lockedUntil(nameKey(name)),
+    );
     if (lockedUntil <= now) return;
 
     throw new ThrottledError(Math.ceil((lockedUntil - now) / 1000));
   }
 
-  /** Records one failure on the name and one on the address. */
+  /** Records one failure on the name at this address, on the address and on the name. */
   fail(name: string, address: string, now: number): void {
-    this.#names.fail(nameKey(name), now);
+    this.#pairs.fail(pairKey(address, name), now);
     this.#addresses.fail(address, now);
+    this.#names.fail(nameKey(name), now);
   }
 
-  /** Forgets the name's failures and remembers that it logs in from this address. */
+  /**
+   * Forgets the name's failures at this address and remembers that it logs in from there. The
+   * name's count across addresses stays: a guessing campaign must not restart whenever the guard
+   * logs in.
+   */
   succeed(name: string, address: string): void {
-    this.#names.forget(nameKey(name));
-
     const pair = pairKey(address, name);
+    this.#pairs.forget(pair);
+
     this.#knownPairs.delete(pair);
     this.#knownPairs.add(pair);
     if (this.#knownPairs.size <= maxTrackedKeys) return;
@@ -278,10 +312,19 @@ export class Authenticator {
     return { kiosk: record, secret };
   }
 
-  /** Revokes a kiosk; it is refused from its next hello on. */
+  /**
+   * Revokes a kiosk; it is refused from its next hello on. Revoking it again changes nothing and
+   * is not audited again, so two admins revoking at once both see it done.
+   */
   revokeKiosk(id: string, actor: string): void {
-    if (!this.#store.revokeKiosk(id)) throw new KioskError('not_found', `no kiosk ${id}`);
+    const found = this.#store.kioskCredentials(id);
+    if (!found) throw new KioskError('not_found', `no kiosk ${id}`);
+    if (found.kiosk.revoked) {
+      log.info({ kioskId: id }, 'revoke kiosk: already revoked');
+      return;
+    }
 
+    this.#store.revokeKiosk(id);
     this.#audit('kiosk.revoked', actor, { kioskId: id });
     log.info({ kioskId: id }, 'revoke kiosk: done');
   }

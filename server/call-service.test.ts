@@ -1,12 +1,17 @@
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RemoteOpenCommandSchema } from '../app/core/remote-open.js';
 import type { CallTimings } from './call-service.js';
 import { openServerStore } from './store.js';
 import { startCallSite, untaken, type CallSite, type Client } from './testing/call-site.js';
+import { clearLoggedLines, loggedLines } from './testing/log-capture.js';
+
+vi.mock('../app/core/log.js', () => import('./testing/log-capture.js'));
 
 let site: CallSite | undefined;
+
+beforeEach(() => clearLoggedLines());
 
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -194,6 +199,46 @@ describe('calls through the intercom server', () => {
     expect(
       north.pending().filter((message) => message.type === 'open' || message.type === 'ended'),
     ).toEqual([]);
+  });
+
+  it('logs a refusal under its own operation with the sending kiosk and the call’s kiosk', async () => {
+    const { guard, kiosk } = await start();
+    const anna = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
+    const south = await kiosk('south-1');
+    const callId = await ringBoth(north, anna, ben);
+
+    for (const type of ['cancel', 'hangup']) {
+      south.send({ type, callId });
+      await south.take('refused');
+    }
+    south.send({ type: 'signal', callId, signal: { kind: 'ice', data: null } });
+    await south.take('refused');
+
+    const refusals = loggedLines((line) => line.msg.endsWith(': refused'));
+    const ids = { level: 'warn', callId, callKioskId: 'north-1', senderKioskId: 'south-1' };
+    expect(refusals).toMatchObject([
+      { ...ids, msg: 'cancel: refused', code: 'wrong_kiosk' },
+      { ...ids, msg: 'hang-up: refused', code: 'wrong_kiosk' },
+      { ...ids, msg: 'signal: refused', code: 'wrong_kiosk' },
+    ]);
+  });
+
+  it('sends a refusal only to the console that sent the refused message', async () => {
+    const { guard, kiosk } = await start();
+    const annaHere = await guard('anna');
+    const annaThere = await guard('anna');
+    const ben = await guard('ben');
+    const north = await kiosk('north-1');
+    north.send({ type: 'call' });
+    const { callId } = await north.take('ringing');
+
+    annaHere.send({ type: 'open', callId });
+
+    await expect(annaHere.take('refused')).resolves.toMatchObject({ code: 'not_answered' });
+    expect(await untaken(annaThere, 'refused')).toEqual([]);
+    expect(await untaken(ben, 'refused')).toEqual([]);
   });
 
   it('ends the call when its guard disconnects and refuses a call when no guard is online', async () => {

@@ -80,6 +80,9 @@ interface CallInfo {
 
 type Refusal = Pick<CallRefusal, 'code' | 'message'>;
 
+/** Answers the one console a guard's message came from. */
+type GuardReply = (message: ServerToGuardMessage) => void;
+
 /** Routes calls between the kiosk and guard channels. */
 export class CallService {
   readonly #kiosks: KioskChannel;
@@ -141,8 +144,8 @@ export class CallService {
   #listen(): void {
     const onKiosk = (kioskId: string, message: KioskMessage) => this.#fromKiosk(kioskId, message);
     const onKioskOffline = (kioskId: string) => this.#router.kioskLeft(kioskId);
-    const onGuard = (guard: { name: string }, message: GuardMessage) =>
-      this.#fromGuard(guard.name, message);
+    const onGuard = (guard: { name: string }, message: GuardMessage, reply: GuardReply) =>
+      this.#fromGuard(guard.name, message, reply);
     const onGuardOnline = (guard: { name: string }) => this.#sendQueue(guard.name);
     const onGuardOffline = (guardName: string) => this.#router.guardLeft(guardName);
 
@@ -169,13 +172,19 @@ export class CallService {
         return this.#ring(kioskId, message.context ?? null, refuse);
       case 'cancel':
       case 'hangup': {
-        const result = this.#router.hangUp(message.callId, { kioskId });
-        if (!result.ok) refuse(message.callId, result);
+        const { callId } = message;
+        const result =
+          message.type === 'cancel'
+            ? this.#router.cancel(callId, kioskId)
+            : this.#router.hangUp(callId, { kioskId });
+        if (!result.ok) refuse(callId, result);
         return;
       }
       case 'signal': {
         const checked = this.#kioskHolds(kioskId, message.callId);
-        if ('code' in checked) return this.#refuseSignal(refuse, message.callId, checked);
+        if ('code' in checked) {
+          return this.#refuseSignal(refuse, message.callId, checked, kioskId);
+        }
         this.#guards.send(checked.guard, message);
         return;
       }
@@ -186,12 +195,13 @@ export class CallService {
     }
   }
 
-  #fromGuard(guard: string, message: GuardMessage): void {
+  /** A refusal goes to the console that sent the message, not to the guard's other consoles. */
+  #fromGuard(guard: string, message: GuardMessage, reply: GuardReply): void {
     // The channel answers ping itself; every other message names a call.
     if (message.type === 'ping') return;
 
     const refuse = (refusal: Refusal) =>
-      this.#toGuard(guard, refusedMessage(message.type, message.callId, refusal));
+      reply(refusedMessage(message.type, message.callId, refusal));
     const settle = (result: { ok: true } | CallRefusal) => {
       if (!result.ok) refuse(result);
     };
@@ -308,12 +318,15 @@ export class CallService {
     return held.ok ? held.value : held;
   }
 
+  /** Logged with the call's kiosk and, for a kiosk's signal, the sender (they differ for `wrong_kiosk`). */
   #refuseSignal(
     refuse: (callId: string | null, refusal: Refusal) => void,
     callId: string,
     refusal: Refusal,
+    senderKioskId?: string,
   ): void {
-    log.warn({ callId, code: refusal.code }, 'signal: refused');
+    const callKioskId = this.#liveCall(callId)?.kioskId ?? null;
+    log.warn({ callId, code: refusal.code, callKioskId, senderKioskId }, 'signal: refused');
     refuse(callId, refusal);
   }
 

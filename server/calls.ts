@@ -209,7 +209,11 @@ class Router implements CallRouter {
     members: readonly string[] = ringGroupGuards,
   ): CallResult<string> {
     const busy = this.liveCallOf(kioskId);
-    if (busy) return this.refused('ring', busy.callId, refuse('kiosk_busy', 'kiosk has a call'));
+    if (busy) {
+      return this.refused('ring', busy.callId, refuse('kiosk_busy', 'kiosk has a call'), {
+        kioskId,
+      });
+    }
 
     const guards = new Set(ringGroupGuards);
     if (guards.size === 0)
@@ -217,6 +221,7 @@ class Router implements CallRouter {
         'ring',
         null,
         refuse('no_guards', 'no guard of the ring group is online'),
+        { kioskId },
       );
 
     const call = this.startCall(kioskId, guards, new Set([...members, ...guards]));
@@ -250,8 +255,17 @@ class Router implements CallRouter {
   }
 
   hangUp(callId: string, by: CallParty): CallResult<void> {
+    return this.endBy('hang-up', callId, by);
+  }
+
+  cancel(callId: string, kioskId: string): CallResult<void> {
+    return this.endBy('cancel', callId, { kioskId });
+  }
+
+  /** A hang-up or a cancel: the two differ only in the name their refusals are logged under. */
+  private endBy(operation: string, callId: string, by: CallParty): CallResult<void> {
     const found = 'guard' in by ? this.heldBy(callId, by.guard) : this.ownedBy(callId, by.kioskId);
-    if (!found.ok) return this.refused('hang-up', callId, found);
+    if (!found.ok) return this.refused(operation, callId, found, by);
 
     const call = found.value;
     if (call.guard === null) {
@@ -263,10 +277,6 @@ class Router implements CallRouter {
     const reason = 'guard' in by ? 'hung_up_by_guard' : 'hung_up_by_kiosk';
     this.end(call, reason, actorOf(by));
     return { ok: true, value: undefined };
-  }
-
-  cancel(callId: string, kioskId: string): CallResult<void> {
-    return this.hangUp(callId, { kioskId });
   }
 
   requestOpen(callId: string, guard: string): CallResult<OpenCommand> {
@@ -453,8 +463,8 @@ class Router implements CallRouter {
 
   /** The live call, only when `kioskId` is the kiosk that placed it. */
   private ownedBy(callId: string, kioskId: string): CallResult<Call> {
-    const owner = this.calls.get(callId)?.kioskId ?? this.ended.get(callId)?.kioskId;
-    if (owner !== undefined && owner !== kioskId)
+    const owner = this.kioskOfCall(callId);
+    if (owner !== null && owner !== kioskId)
       return refuse('wrong_kiosk', 'the call belongs to another kiosk');
 
     return this.find(callId);
@@ -510,7 +520,7 @@ class Router implements CallRouter {
   }
 
   private auditRefusedOpen(callId: string, guard: string, code: CallRefusalCode): void {
-    const kioskId = this.calls.get(callId)?.kioskId ?? this.ended.get(callId)?.kioskId ?? null;
+    const kioskId = this.kioskOfCall(callId);
     this.safely('audit', () =>
       this.writeAudit({
         at: this.now(),
@@ -521,14 +531,25 @@ class Router implements CallRouter {
     );
   }
 
-  /** Refusals are logged once, without the guard's name: a refused message is a client's bug. */
+  /**
+   * Refusals are logged once, with the kiosk the call belongs to and, when a kiosk sent the
+   * message, the sending kiosk (they differ for `wrong_kiosk`); never with the guard's name.
+   */
   private refused<T>(
     operation: string,
     callId: string | null,
     refusal: CallRefusal,
+    by?: CallParty,
   ): CallResult<T> {
-    log.warn({ callId, code: refusal.code }, `${operation}: refused`);
+    const callKioskId = callId === null ? undefined : this.kioskOfCall(callId);
+    const senderKioskId = by && 'kioskId' in by ? by.kioskId : undefined;
+    log.warn({ callId, code: refusal.code, callKioskId, senderKioskId }, `${operation}: refused`);
     return refusal;
+  }
+
+  /** The kiosk of a live or remembered call, or null. */
+  private kioskOfCall(callId: string): string | null {
+    return this.calls.get(callId)?.kioskId ?? this.ended.get(callId)?.kioskId ?? null;
   }
 
   private audit(call: Call, action: string, actor: string, detail: Record<string, unknown>): void {

@@ -87,6 +87,22 @@ describe('intercom command line', () => {
     expect(server.stdout().trim().split('\n')).toHaveLength(1);
   });
 
+  it('prints a loopback URL one can open when it listens on all interfaces, and says so', async () => {
+    await writeFile(
+      join(folder, 'wide.json'),
+      JSON.stringify({ host: '0.0.0.0', port: 0, dataDir: 'data' }),
+    );
+
+    const server = runCli(['--config', 'wide.json']);
+    const url = await serverUrl(server);
+
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${url}/api/health`)).status).toBe(200);
+    await expect(stderrLine(server, /all interfaces/)).resolves.toBe(
+      "Listening on all interfaces (host 0.0.0.0): other machines reach it by this machine's own address.",
+    );
+  });
+
   it('refuses a second admin unless forced, reading the password from a file', async () => {
     await writeFile(join(folder, 'password.txt'), 'second password 2\n');
     expect(

@@ -62,6 +62,11 @@ async function serve(options: GlobalOptions): Promise<void> {
     throw listenFailure(error, config);
   });
   process.stdout.write(`INTERCOM_URL=${server.url}\n`);
+  // The URL above is then loopback; the operator must still learn that the network can reach it.
+  if (server.allInterfaces) {
+    const where = `Listening on all interfaces (host ${config.host})`;
+    process.stderr.write(`${where}: other machines reach it by this machine's own address.\n`);
+  }
   closeOnSignals(log, [() => server.close(), () => store.close()]);
 }
 

@@ -29,6 +29,7 @@ describe('server configuration', () => {
     expect(config.trustProxy).toBe(false);
     expect(config.loginThrottle.freeFailures).toBe(5);
     expect(config.loginThrottle.freeFailuresPerAddress).toBe(50);
+    expect(config.loginThrottle.freeFailuresPerName).toBe(50);
   });
 
   it('takes trusted proxies as true, a hop count or addresses and ranges, and refuses others', () => {

@@ -7,8 +7,17 @@ import { z } from 'zod';
 import { loadJsonConfig, parseWithSchema } from '../app/core/config-file.js';
 
 const LoginThrottleSchema = z.strictObject({
-  /** Failures allowed per guard name before delays start: guessing one password stays slow. */
+  /**
+   * Failures allowed per guard name from one address before delays start there: guessing one
+   * password stays slow, and a stranger's wrong passwords do not lock the guard out elsewhere.
+   */
   freeFailures: z.number().int().min(1).max(100).default(5),
+  /**
+   * Failures allowed per guard name from all addresses together, counted until the name has been
+   * quiet for an hour, before delays start for addresses the name has not logged in from. Ten
+   * times `freeFailures`: only guessing spread over many addresses reaches it.
+   */
+  freeFailuresPerName: z.number().int().min(1).max(10_000).default(50),
   /**
    * Failures allowed per remote address before delays start for names that have not logged in
    * from it before. Much looser than per name, since behind a reverse proxy or a NAT every guard

@@ -117,6 +117,48 @@ describe('guard control channel', () => {
     await expect(console.next()).resolves.toEqual({ type: 'pong', id: 7 });
   });
 
+  it('names a field the protocol does not have in its answer', async () => {
+    server = await makeServer({}, { listen: true });
+    const console = await openConsole();
+    await console.next();
+    await console.next();
+
+    console.socket.send(JSON.stringify({ type: 'ping', id: 2, pad: 'x' }));
+
+    await expect(console.next()).resolves.toEqual({
+      type: 'error',
+      error: {
+        code: 'bad_payload',
+        message: 'message does not match the protocol (unknown field pad)',
+      },
+    });
+  });
+
+  it('closes a console that keeps sending bad messages with 4400, and audits it', async () => {
+    server = await makeServer({ kiosks: { maxBadMessages: 3 } }, { listen: true });
+    const console = await openConsole();
+    await console.next();
+    await console.next();
+    const closed = new Promise<number>((resolve) => console.socket.once('close', resolve));
+
+    for (let i = 0; i < 3; i += 1) console.socket.send('{not json');
+
+    await expect(closed).resolves.toBe(guardCloseCodes.abuse);
+    expect(server.app.intercom.guards.isOnline(adminName)).toBe(false);
+    const audit = server.store.listAudit({ action: 'guard.closed_for_bad_messages' });
+    expect(audit.map(({ actor, detail }) => ({ actor, detail }))).toEqual([
+      {
+        actor: 'system',
+        detail: {
+          guard: adminName,
+          remote: '127.0.0.1',
+          badMessages: 3,
+          lastReason: 'message is not JSON',
+        },
+      },
+    ]);
+  });
+
   it('closes a console at once when its session is logged out', async () => {
     server = await makeServer({}, { listen: true });
     const console = await openConsole();

@@ -1,8 +1,9 @@
 /**
  * The logged-in guards' control connections. The session cookie is checked on upgrade (app.ts)
  * and again before each message, so a logout or an expired session stops the console at once.
- * Bad messages are answered with an error and logged; the connection stays, since a guard's
- * console is a person's tool and a bug in it must not hang up a call.
+ * Bad messages are answered with an error and logged, and the connection stays: a guard's console
+ * is a person's tool, and one bug in it must not hang up a call. Only a console that keeps sending
+ * them (a loop, or someone probing with a stolen cookie) is closed, at the kiosks' limit.
  */
 import { EventEmitter } from 'node:events';
 import type { RawData, WebSocket } from 'ws';
@@ -10,14 +11,14 @@ import { KioskError, type ErrorCode } from '../app/common/errors.js';
 import { moduleLogger } from '../app/core/log.js';
 import type { Authenticator } from './auth.js';
 import type { ServerConfig } from './config.js';
-import { parseSocketMessage } from './socket-message.js';
+import { BadMessageLimit, parseSocketMessage } from './socket-message.js';
 import {
   GuardMessageSchema,
   guardCloseCodes,
   type GuardMessage,
   type ServerToGuardMessage,
 } from '../app/contract/intercom-protocol.js';
-import type { Guard } from './store.js';
+import type { Guard, ServerStore } from './store.js';
 
 const log = moduleLogger('guard-channel');
 
@@ -25,7 +26,8 @@ const log = moduleLogger('guard-channel');
 export interface GuardChannelEvents {
   online: [guard: Guard];
   offline: [guardName: string, reason: string];
-  message: [guard: Guard, message: GuardMessage];
+  /** `reply` answers the console that sent the message only, not the guard's other consoles. */
+  message: [guard: Guard, message: GuardMessage, reply: (message: ServerToGuardMessage) => void];
 }
 
 interface Connection {
@@ -39,8 +41,11 @@ interface Connection {
 /** What the channel needs. */
 export interface GuardChannelOptions {
   auth: Authenticator;
-  /** The same limits as kiosks: message size and heartbeat. */
+  /** The same limits as kiosks: message size, bad messages and heartbeat. */
   settings: ServerConfig['kiosks'];
+  /** Where closing a console for too many bad messages is audited. */
+  store: Pick<ServerStore, 'appendAudit'>;
+  now: () => number;
 }
 
 /** Holds every guard console's connection, grouped by guard name. */
@@ -49,11 +54,20 @@ export class GuardChannel extends EventEmitter<GuardChannelEvents> {
   readonly #settings: ServerConfig['kiosks'];
   readonly #byGuard = new Map<string, Set<Connection>>();
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #badMessages: BadMessageLimit;
 
   constructor(options: GuardChannelOptions) {
     super();
     this.#auth = options.auth;
     this.#settings = options.settings;
+    this.#badMessages = new BadMessageLimit({
+      channel: 'guard',
+      maxBadMessages: options.settings.maxBadMessages,
+      closeCode: guardCloseCodes.abuse,
+      log,
+      store: options.store,
+      now: options.now,
+    });
     this.#heartbeat = setInterval(() => this.#beat(), options.settings.heartbeatSeconds * 1000);
   }
 
@@ -146,7 +160,7 @@ export class GuardChannel extends EventEmitter<GuardChannelEvents> {
     if (parsed instanceof KioskError) return this.#bad(connection, parsed);
     if (parsed.type === 'ping') return sendTo(connection, { type: 'pong', id: parsed.id });
 
-    this.emit('message', guard, parsed);
+    this.emit('message', guard, parsed, (reply) => sendTo(connection, reply));
   }
 
   #parse(data: RawData, isBinary: boolean): GuardMessage | KioskError {
@@ -154,11 +168,13 @@ export class GuardChannel extends EventEmitter<GuardChannelEvents> {
   }
 
   #bad(connection: Connection, error: KioskError): void {
-    log.warn(
-      { guardId: connection.guard.id, remote: connection.remote, reason: error.message },
-      'message: refused',
-    );
+    const { guard, remote, socket } = connection;
     sendError(connection, error.code, error.message);
+
+    const sender = { log: { guardId: guard.id, remote }, audit: { guard: guard.name, remote } };
+    if (this.#badMessages.refused(socket, error, sender)) {
+      this.#remove(connection, 'too many bad messages');
+    }
   }
 
   #sessionEnded(connection: Connection): void {

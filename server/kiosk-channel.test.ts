@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { IncomingMessage } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
 import {
   kioskChannelPath,
@@ -14,6 +15,9 @@ import {
   makeServer,
   type TestServer,
 } from './testing/fixtures.js';
+import { clearLoggedLines, loggedLines } from './testing/log-capture.js';
+
+vi.mock('../app/core/log.js', () => import('./testing/log-capture.js'));
 
 interface Client {
   socket: WebSocket;
@@ -23,6 +27,8 @@ interface Client {
 
 let server: TestServer;
 const clients: Client[] = [];
+
+beforeEach(() => clearLoggedLines());
 
 afterEach(async () => {
   for (const client of clients.splice(0)) client.socket.terminate();
@@ -99,6 +105,18 @@ describe('kiosk control channel', () => {
     kiosk.socket.close();
     expect((await offline)[0]).toBe('north-1');
     expect(server.app.intercom.kiosks.isOnline('north-1')).toBe(false);
+  });
+
+  it('answers an upgrade on a path with no channel with HTTP 404', async () => {
+    await start();
+    const socket = new WebSocket(`${server.url?.replace('http', 'ws')}/wrong`);
+    // ws reports the refused handshake as an error too; the status is what the test reads.
+    socket.on('error', () => undefined);
+
+    const [, response] = (await once(socket, 'unexpected-response')) as [unknown, IncomingMessage];
+    socket.terminate();
+
+    expect(response.statusCode).toBe(404);
   });
 
   it('refuses an unknown kiosk, closes with a coded reason and audits it', async () => {
@@ -197,6 +215,29 @@ describe('kiosk control channel', () => {
     expect((await abuser.closed).code).toBe(kioskCloseCodes.abuse);
     const polite = await helloAs('north-2', other);
     expect(await polite.next()).toMatchObject({ type: 'welcome', kioskId: 'north-2' });
+  });
+
+  it('logs closing an abusive kiosk as a warning and audits it', async () => {
+    const { adminCookie } = await start({ kiosks: { maxBadMessages: 2 } });
+    const secret = await enrolKiosk(server.app, adminCookie, 'north-1');
+    const abuser = await helloAs('north-1', secret);
+    await abuser.next();
+
+    abuser.socket.send('{');
+    abuser.socket.send(JSON.stringify({ type: 'ping', id: 1, pad: 'x' }));
+    await abuser.closed;
+
+    const closing = loggedLines((line) => line.msg.startsWith('message: too many bad messages'));
+    expect(closing).toMatchObject([{ level: 'warn', kioskId: 'north-1', count: 2 }]);
+    const audit = server.store.listAudit({ action: 'kiosk.closed_for_bad_messages' });
+    expect(audit.map((entry) => entry.detail)).toEqual([
+      {
+        kioskId: 'north-1',
+        remote: '127.0.0.1',
+        badMessages: 2,
+        lastReason: 'message does not match the protocol (unknown field pad)',
+      },
+    ]);
   });
 
   it('drops a frame far above the limit inside ws and stays up', async () => {

@@ -16,8 +16,8 @@ import {
   type KioskMessage,
   type ServerToKioskMessage,
 } from '../app/contract/intercom-protocol.js';
-import type { KioskRecord } from './store.js';
-import { parseSocketMessage } from './socket-message.js';
+import type { KioskRecord, ServerStore } from './store.js';
+import { BadMessageLimit, parseSocketMessage } from './socket-message.js';
 
 const log = moduleLogger('kiosk-channel');
 
@@ -43,7 +43,6 @@ interface Connection {
   remote: string;
   online: OnlineKiosk | undefined;
   missedPings: number;
-  badMessages: number;
   helloTimer: NodeJS.Timeout | undefined;
 }
 
@@ -51,6 +50,8 @@ interface Connection {
 export interface KioskChannelOptions {
   auth: Authenticator;
   settings: ServerConfig['kiosks'];
+  /** Where closing a connection for too many bad messages is audited. */
+  store: Pick<ServerStore, 'appendAudit'>;
   now: () => number;
 }
 
@@ -62,12 +63,21 @@ export class KioskChannel extends EventEmitter<KioskChannelEvents> {
   readonly #connections = new Set<Connection>();
   readonly #online = new Map<string, Connection>();
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #badMessages: BadMessageLimit;
 
   constructor(options: KioskChannelOptions) {
     super();
     this.#auth = options.auth;
     this.#settings = options.settings;
     this.#now = options.now;
+    this.#badMessages = new BadMessageLimit({
+      channel: 'kiosk',
+      maxBadMessages: options.settings.maxBadMessages,
+      closeCode: kioskCloseCodes.abuse,
+      log,
+      store: options.store,
+      now: options.now,
+    });
     this.#heartbeat = setInterval(() => this.#beat(), options.settings.heartbeatSeconds * 1000);
   }
 
@@ -78,7 +88,6 @@ export class KioskChannel extends EventEmitter<KioskChannelEvents> {
       remote,
       online: undefined,
       missedPings: 0,
-      badMessages: 0,
       helloTimer: setTimeout(
         () => this.#helloTimedOut(connection),
         this.#settings.helloSeconds * 1000,
@@ -219,25 +228,18 @@ export class KioskChannel extends EventEmitter<KioskChannelEvents> {
   }
 
   #bad(connection: Connection, error: KioskError): void {
-    connection.badMessages += 1;
-    log.warn(
-      {
-        kioskId: connection.online?.kiosk.id,
-        remote: connection.remote,
-        count: connection.badMessages,
-        reason: error.message,
-      },
-      'message: refused',
-    );
-
-    if (!connection.online) {
-      this.#auth.recordKioskRefusal(null, error.message, connection.remote);
+    const { online, remote, socket } = connection;
+    // Before hello, a bad message is a refused hello (logged and audited as such), not abuse.
+    if (!online) {
+      this.#auth.recordKioskRefusal(null, error.message, remote);
       return refuse(connection, kioskCloseCodes.refused, 'unauthorised', error.message);
     }
+
     sendError(connection, error.code, error.message);
-    if (connection.badMessages >= this.#settings.maxBadMessages) {
+    const kioskId = online.kiosk.id;
+    const sender = { log: { kioskId, remote }, audit: { kioskId, remote } };
+    if (this.#badMessages.refused(socket, error, sender)) {
       this.#goOffline(connection, 'too many bad messages');
-      connection.socket.close(kioskCloseCodes.abuse, 'bad_payload: too many bad messages');
     }
   }
 

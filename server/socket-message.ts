@@ -1,10 +1,14 @@
 /**
  * Turns one received WebSocket message into a schema-checked protocol message, or a coded error
- * the channel answers with. Kiosk and guard channels read their messages the same way.
+ * the channel answers with, and closes a connection that keeps sending bad ones. Kiosk and guard
+ * channels read their messages, and limit the bad ones, the same way.
  */
-import type { RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { z } from 'zod';
 import { KioskError } from '../app/common/errors.js';
+import type { Logger } from '../app/core/log.js';
+import { protocolMismatch } from '../app/contract/intercom-protocol.js';
+import type { ServerStore } from './store.js';
 
 /** Parses `data` with `schema`: size first (before any parsing), then binary, JSON and shape. */
 export function parseSocketMessage<S extends z.ZodType>(
@@ -29,8 +33,63 @@ export function parseSocketMessage<S extends z.ZodType>(
   const result = schema.safeParse(json);
   if (result.success) return result.data;
 
-  const fields = result.error.issues.map((issue) => issue.path.join('.') || 'type').join(', ');
-  return new KioskError('bad_payload', `message does not match the protocol (${fields})`);
+  return new KioskError('bad_payload', protocolMismatch(result.error));
+}
+
+/** Who sent a bad message: fields for the log (ids, never a person's name) and for the audit. */
+export interface Sender {
+  log: Record<string, unknown>;
+  audit: Record<string, unknown>;
+}
+
+/** What a channel's limit on bad messages is built from. */
+export interface BadMessageLimitOptions {
+  /** Starts the audit action: `kiosk` gives `kiosk.closed_for_bad_messages`. */
+  channel: 'kiosk' | 'guard';
+  maxBadMessages: number;
+  /** The channel's close code for abuse (4400 on both). */
+  closeCode: number;
+  log: Logger;
+  store: Pick<ServerStore, 'appendAudit'>;
+  now: () => number;
+}
+
+/**
+ * Counts each connection's bad messages. One bad message is a client's bug and is only answered;
+ * a client that keeps sending them is stuck in a loop or probing, so the one that reaches the
+ * limit closes its connection, which is logged and audited like any other refusal.
+ */
+export class BadMessageLimit {
+  readonly #options: BadMessageLimitOptions;
+  readonly #counts = new WeakMap<WebSocket, number>();
+
+  constructor(options: BadMessageLimitOptions) {
+    this.#options = options;
+  }
+
+  /** Logs and counts a refused message of `socket`; true when that closed the connection. */
+  refused(socket: WebSocket, error: KioskError, sender: Sender): boolean {
+    const count = (this.#counts.get(socket) ?? 0) + 1;
+    this.#counts.set(socket, count);
+    this.#options.log.warn({ ...sender.log, count, reason: error.message }, 'message: refused');
+    if (count < this.#options.maxBadMessages) return false;
+
+    this.#close(socket, count, error, sender);
+    return true;
+  }
+
+  #close(socket: WebSocket, count: number, last: KioskError, sender: Sender): void {
+    const { channel, closeCode, log, store, now } = this.#options;
+    socket.close(closeCode, 'bad_payload: too many bad messages');
+
+    log.warn({ ...sender.log, count }, 'message: too many bad messages, connection closed');
+    store.appendAudit({
+      at: now(),
+      action: `${channel}.closed_for_bad_messages`,
+      actor: 'system',
+      detail: { ...sender.audit, badMessages: count, lastReason: last.message },
+    });
+  }
 }
 
 /** Byte length of a received WebSocket message. */

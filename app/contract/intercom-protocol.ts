@@ -290,6 +290,22 @@ export type ServerToGuardMessage = z.infer<typeof ServerToGuardMessageSchema>;
 export const guardCloseCodes = {
   /** The session expired, was logged out or the guard was disabled. */
   sessionEnded: 4401,
+  /** Too many malformed or oversized messages; the same code as the kiosk channel's. */
+  abuse: 4400,
   /** The server is shutting down; reconnect. */
   shutdown: 1001,
 } as const;
+
+/**
+ * What is wrong with a message outside the protocol, for the error that answers it: the path of
+ * each field at fault, and a field the protocol does not have by name (`unknown field pad`).
+ */
+export function protocolMismatch(error: z.ZodError): string {
+  const problems = error.issues.flatMap((issue) => {
+    const path = issue.path.map(String).join('.');
+    if (issue.code !== 'unrecognized_keys') return [path || 'type'];
+
+    return issue.keys.map((key) => `unknown field ${path ? `${path}.${key}` : key}`);
+  });
+  return `message does not match the protocol (${problems.join(', ')})`;
+}

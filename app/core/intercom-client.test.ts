@@ -1,9 +1,10 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { startServer, type RunningServer } from '../../server/app.js';
 import { parseServerConfig, type ServerConfig } from '../../server/config.js';
@@ -19,6 +20,9 @@ import {
   type OpenCommand,
 } from './intercom-client.js';
 import { defaultCallFallback, parseConfig } from './config.js';
+import { clearLoggedLines, loggedLines } from '../../server/testing/log-capture.js';
+
+vi.mock('./log.js', () => import('../../server/testing/log-capture.js'));
 
 interface Intercom {
   store: ServerStore;
@@ -29,15 +33,17 @@ interface Intercom {
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
+beforeEach(() => clearLoggedLines());
+
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A real intercom server on a scratch store and a free loopback port, with a fast heartbeat. */
-async function startIntercom(): Promise<Intercom> {
+/** A real intercom server on a scratch store and a loopback port (free unless named), with a fast heartbeat. */
+async function startIntercom(port = 0): Promise<Intercom> {
   const folder = await mkdtemp(join(tmpdir(), 'intercom-client-'));
   const store = openServerStore({ file: join(folder, 'intercom.db') });
-  const config = parseServerConfig({ port: 0, kiosks: { heartbeatSeconds: 0.2 } });
+  const config = parseServerConfig({ port, kiosks: { heartbeatSeconds: 0.2 } });
   const intercom: Intercom = {
     store,
     config,
@@ -107,6 +113,30 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): P
   ]);
 }
 
+/** A loopback port nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** The warnings the client logged about why it could not connect. */
+function connectWarnings(): string[] {
+  return loggedLines((line) => line.level === 'warn' && line.msg.startsWith('connect: ')).map(
+    (line) => line.msg,
+  );
+}
+
+/** Resolves once the client has made `attempts` connection attempts. */
+async function attempted(intercomClient: IntercomClient, attempts: number): Promise<void> {
+  await vi.waitFor(
+    () => expect(intercomClient.diagnostics().attempts).toBeGreaterThanOrEqual(attempts),
+    { timeout: 5000, interval: 20 },
+  );
+}
+
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -122,6 +152,50 @@ describe('intercom client', () => {
 
     expect(intercom.running?.app.intercom.kiosks.isOnline('north-1')).toBe(true);
     expect(intercom.running?.app.intercom.kiosks.onlineKiosks()[0]?.version).toBe('0.1.0');
+  });
+
+  it('says hello with the package version when none is given', async () => {
+    const intercom = await startIntercom();
+    const secret = enrol(intercom, 'north-1');
+    const kiosk = client({ url: wsUrl(intercom), kioskId: 'north-1', secret });
+    const packageFile = join(import.meta.dirname, '..', '..', 'package.json');
+    const { version } = JSON.parse(readFileSync(packageFile, 'utf8')) as { version: string };
+
+    kiosk.start();
+    await reaches(kiosk, 'connected');
+
+    expect(intercom.running?.app.intercom.kiosks.onlineKiosks()[0]?.version).toBe(version);
+  });
+
+  it('logs why it cannot connect once per cause, however often it retries', async () => {
+    const port = await closedPort();
+    const kiosk = client({ url: `ws://127.0.0.1:${port}/wrong`, kioskId: 'north-1', secret: 'x' });
+    kiosk.start();
+    await attempted(kiosk, 3);
+
+    expect(connectWarnings()).toEqual([
+      `connect: 127.0.0.1:${port} refused the connection (ECONNREFUSED): is the intercom server running, and are intercom.url's host and port right?`,
+    ]);
+
+    await startIntercom(port);
+    const attempts = kiosk.diagnostics().attempts;
+    await attempted(kiosk, attempts + 3);
+    expect(connectWarnings().slice(1)).toEqual([
+      'connect: the server answered HTTP 404 on /wrong: is intercom.url the kiosk channel (…/kiosk)?',
+    ]);
+  });
+
+  it('names the HTTP answer when intercom.url points at the guards’ channel', async () => {
+    const intercom = await startIntercom();
+    const kiosk = client({ url: `${wsUrl(intercom)}/guard`, kioskId: 'north-1', secret: 'x' });
+
+    kiosk.start();
+    await attempted(kiosk, 2);
+
+    expect(connectWarnings()).toEqual([
+      'connect: the server answered HTTP 401 on /guard: is intercom.url the kiosk channel (…/kiosk)?',
+    ]);
+    expect(kiosk.state).toBe('disconnected');
   });
 
   it('measures the ping round trip to the server', async () => {

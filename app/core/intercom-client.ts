@@ -6,6 +6,7 @@
  * cannot go now is refused, never queued, so a stale command can never reach the server late.
  */
 import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
 import { KioskError } from '../common/errors.js';
 import {
@@ -13,10 +14,12 @@ import {
   ServerToKioskMessageSchema,
   kioskChannelPath,
   kioskCloseCodes,
+  protocolMismatch,
   type KioskMessage,
   type ServerToKioskMessage,
 } from '../contract/intercom-protocol.js';
 import { moduleLogger } from './log.js';
+import { packageVersion } from './package-version.js';
 
 const log = moduleLogger('intercom');
 
@@ -33,7 +36,7 @@ export interface IntercomClientOptions {
   url: string;
   kioskId: string;
   secret: string;
-  /** The kiosk software's version, shown on the server's kiosks page. */
+  /** The kiosk software's version, shown on the server's kiosks page; package.json's by default. */
   version?: string;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -71,8 +74,16 @@ export type OpenCommandHandler = (command: OpenCommand) => void;
 // Close codes after which retrying soon cannot help: the same credentials would fail again.
 const refusalCodes = new Set<number>([kioskCloseCodes.refused, kioskCloseCodes.revoked]);
 
+/** Why an attempt failed before a welcome: `cause` tells one failure from the next. */
+interface ConnectFailure {
+  cause: string;
+  message: string;
+}
+
 interface Connection {
   socket: WebSocket;
+  /** The first thing that went wrong with this attempt, if anything did. */
+  failure: ConnectFailure | undefined;
   welcomed: boolean;
   helloTimer: NodeJS.Timeout | undefined;
   pingTimer: NodeJS.Timeout | undefined;
@@ -82,9 +93,11 @@ interface Connection {
 
 /** Holds the authenticated control connection to the intercom server and keeps it up. */
 export class IntercomClient extends EventEmitter<IntercomClientEvents> {
-  readonly #options: Required<Omit<IntercomClientOptions, 'version' | 'pingIntervalMs'>> &
-    Pick<IntercomClientOptions, 'version' | 'pingIntervalMs'>;
+  readonly #options: Required<Omit<IntercomClientOptions, 'pingIntervalMs'>> &
+    Pick<IntercomClientOptions, 'pingIntervalMs'>;
   readonly #url: string;
+  /** The cause last logged; a retry failing the same way is not logged again. */
+  #loggedCause: string | undefined;
   #state: IntercomState = 'idle';
   #connection: Connection | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -100,6 +113,7 @@ export class IntercomClient extends EventEmitter<IntercomClientEvents> {
     const reconnectMinMs = options.reconnectMinMs ?? 500;
     this.#options = {
       ...options,
+      version: options.version ?? packageVersion(),
       reconnectMinMs,
       reconnectMaxMs: Math.max(reconnectMinMs, options.reconnectMaxMs ?? 10_000),
       helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
@@ -150,10 +164,7 @@ export class IntercomClient extends EventEmitter<IntercomClientEvents> {
 
     const result = KioskMessageSchema.safeParse(message);
     if (!result.success) {
-      throw new KioskError(
-        'bad_payload',
-        `message does not match the protocol (${fieldsOf(result.error)})`,
-      );
+      throw new KioskError('bad_payload', protocolMismatch(result.error));
     }
     connection.socket.send(JSON.stringify(result.data));
   }
@@ -192,6 +203,7 @@ export class IntercomClient extends EventEmitter<IntercomClientEvents> {
     });
     const connection: Connection = {
       socket,
+      failure: undefined,
       welcomed: false,
       helloTimer: undefined,
       pingTimer: undefined,
@@ -204,7 +216,29 @@ export class IntercomClient extends EventEmitter<IntercomClientEvents> {
     socket.on('message', (data, isBinary) => this.#receiveSafely(connection, data, isBinary));
     socket.on('close', (code, reason) => this.#closed(connection, code, reason.toString()));
     // Every error is followed by a close, which schedules the retry.
-    socket.on('error', (error) => log.debug({ reason: error.message }, 'socket: error'));
+    socket.on('error', (error) => this.#errored(connection, error));
+    socket.on('unexpected-response', (_request, response) =>
+      this.#upgradeRefused(connection, response),
+    );
+  }
+
+  #errored(connection: Connection, error: NodeJS.ErrnoException): void {
+    log.debug({ reason: error.message, code: error.code }, 'socket: error');
+    connection.failure ??= socketFailure(error, new URL(this.#url));
+  }
+
+  // Something other than the kiosk channel answered: the URL, not the network, is wrong.
+  #upgradeRefused(connection: Connection, response: IncomingMessage): void {
+    connection.failure ??= upgradeFailure(response.statusCode ?? 0, new URL(this.#url));
+    connection.socket.terminate();
+  }
+
+  // Logged once per cause, so an outage of hours writes one line, and a new cause one more.
+  #reportFailure(failure: ConnectFailure | undefined): void {
+    if (!failure || failure.cause === this.#loggedCause) return;
+
+    this.#loggedCause = failure.cause;
+    log.warn({ cause: failure.cause }, `connect: ${failure.message}`);
   }
 
   #opened(connection: Connection): void {
@@ -214,7 +248,7 @@ export class IntercomClient extends EventEmitter<IntercomClientEvents> {
     }, this.#options.helloTimeoutMs);
 
     const { kioskId, secret, version } = this.#options;
-    const hello: KioskMessage = { type: 'hello', kioskId, secret, ...(version ? { version } : {}) };
+    const hello: KioskMessage = { type: 'hello', kioskId, secret, version };
     connection.socket.send(JSON.stringify(hello));
   }
 
@@ -270,6 +304,7 @@ export class IntercomClient extends EventEmitter<IntercomClientEvents> {
 
     clearTimeout(connection.helloTimer);
     connection.welcomed = true;
+    this.#loggedCause = undefined;
     connection.lastPongAt = Date.now();
     this.#failures = 0;
     this.#roundTripMs = undefined;
@@ -316,6 +351,7 @@ export class IntercomClient extends EventEmitter<IntercomClientEvents> {
     this.#connection = undefined;
     this.#connectedSince = undefined;
     this.#roundTripMs = undefined;
+    this.#reportFailure(connection.failure);
     this.#scheduleRetry(code, reason);
   }
 
@@ -397,14 +433,28 @@ function parseServerMessage(data: RawData, isBinary: boolean): ServerToKioskMess
   const result = ServerToKioskMessageSchema.safeParse(json);
   if (result.success) return result.data;
 
-  return new KioskError(
-    'bad_payload',
-    `message does not match the protocol (${fieldsOf(result.error)})`,
-  );
+  return new KioskError('bad_payload', protocolMismatch(result.error));
 }
 
-function fieldsOf(error: { issues: { path: PropertyKey[] }[] }): string {
-  return error.issues.map((issue) => issue.path.join('.') || 'type').join(', ');
+/** What a failed connect means for the person who set intercom.url, e.g. a closed port. */
+function socketFailure(error: NodeJS.ErrnoException, url: URL): ConnectFailure {
+  const cause = error.code ?? error.message;
+  if (error.code === 'ECONNREFUSED') {
+    const question = "is the intercom server running, and are intercom.url's host and port right?";
+    return { cause, message: `${url.host} refused the connection (ECONNREFUSED): ${question}` };
+  }
+  if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') {
+    return { cause, message: `cannot resolve ${url.hostname} (${cause}): check intercom.url` };
+  }
+
+  return { cause, message: `failed to reach ${url.host}: ${error.message}` };
+}
+
+/** An HTTP answer instead of an upgrade: a wrong path, or the guards' channel. */
+function upgradeFailure(status: number, url: URL): ConnectFailure {
+  const answer = `the server answered HTTP ${status} on ${url.pathname}`;
+  const question = `is intercom.url the kiosk channel (…${kioskChannelPath})?`;
+  return { cause: `HTTP ${status} on ${url.pathname}`, message: `${answer}: ${question}` };
 }
 
 function rawText(data: RawData): string {
