@@ -3,15 +3,21 @@
  * KIOSK_TEST_BUTTON_HID names one, a real button. Checks that press the button or pull its cable
  * run only where the harness can do so, and say why they skip elsewhere.
  */
-import { expect, it, onTestFinished } from 'vitest';
+import { expect, it } from 'vitest';
 import { hasCode } from '../../app/common/errors.js';
 import {
+  closedAtEnd,
+  collectEvents,
   collectWarnings,
+  cycleCable,
   describeContract,
+  expectOpenToWaitForCable,
+  itReportsConnectingThenConnected,
   needsCable,
+  nextEvent,
   plugBack,
   pullCable,
-  recordStates,
+  replugBudgetMs,
   type SkipIf,
 } from '../testing/device-contract.js';
 import type { HidCallButton } from './hid-button.js';
@@ -34,7 +40,6 @@ export interface CallButtonContractHarness {
   teardown(): Promise<void>;
 }
 
-const replugBudgetMs = 2_000;
 const debounceMs = 100;
 const onFakeDevice = 'run against the fake device';
 
@@ -46,20 +51,13 @@ export function describeCallButtonContract(
   describeContract(name, setup, (harness) => {
     /** A button that is closed when the test ends, whatever happens. */
     function buttonFor(debounce = debounceMs): HidCallButton {
-      const button = harness().createButton({ debounceMs: debounce });
-      onTestFinished(() => button.close());
-      return button;
+      return closedAtEnd(harness().createButton({ debounceMs: debounce }));
     }
 
-    it('opens the device and reports connecting, then connected', async () => {
-      const button = buttonFor();
-      const states = recordStates(button);
-
-      await button.open();
-
-      expect(states).toEqual(['connecting', 'connected']);
-      expect(button.state).toBe('connected');
-    });
+    itReportsConnectingThenConnected(
+      'opens the device and reports connecting, then connected',
+      () => buttonFor(),
+    );
 
     it('reports a held button as one press, and the next press after release as another', async ({
       skip,
@@ -146,14 +144,7 @@ export function describeCallButtonContract(
     it('rejects open as disconnected while the device is absent and connects once it appears', async ({
       skip,
     }) => {
-      const { unplug, replug } = needsCable(harness(), skip, onFakeDevice);
-      unplug();
-      const button = buttonFor();
-
-      await expect(button.open()).rejects.toSatisfy((error) => hasCode(error, 'disconnected'));
-      expect(button.state).toBe('disconnected');
-
-      await plugBack(button, replug, replugBudgetMs);
+      await expectOpenToWaitForCable(() => buttonFor(), needsCable(harness(), skip, onFakeDevice));
     });
 
     it('closes while a read is pending without crashing, and reports nothing after', async () => {
@@ -171,16 +162,13 @@ export function describeCallButtonContract(
     });
 
     it('goes through 20 unplug and replug cycles without piling up listeners', async ({ skip }) => {
-      const { unplug, replug } = needsCable(harness(), skip, onFakeDevice);
+      const cable = needsCable(harness(), skip, onFakeDevice);
       const button = buttonFor();
       await button.open();
       const warnings = collectWarnings();
       const before = button.listenerCounts();
 
-      for (let cycle = 0; cycle < 20; cycle += 1) {
-        await pullCable(button, unplug);
-        await plugBack(button, replug, replugBudgetMs);
-      }
+      await cycleCable(button, cable, 20);
 
       expect(button.listenerCounts()).toEqual(before);
       expect(harness().openHandles?.() ?? 1).toBe(1);
@@ -201,22 +189,11 @@ function needsHand(
 }
 
 function countPresses(button: HidCallButton): () => number {
-  let presses = 0;
-  onTestFinished(button.onPress(() => (presses += 1)));
-  return () => presses;
+  const presses = collectEvents<void>((listener) => button.onPress(() => listener()));
+  return () => presses.length;
 }
 
 /** Resolves on the next press; subscribe before causing it. */
 function nextPress(button: HidCallButton, timeoutMs = 2_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no press within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const off = button.onPress(() => {
-      clearTimeout(timer);
-      off();
-      resolve();
-    });
-  });
+  return nextEvent<void>((listener) => button.onPress(() => listener()), timeoutMs, 'press');
 }

@@ -3,15 +3,19 @@
  * KIOSK_TEST_IDCARD_PORT names one, a real reader. Checks that place cards, script answers or
  * pull the cable need the simulator's side of the wire, and say so when they skip.
  */
-import { expect, it, onTestFinished } from 'vitest';
+import { expect, it } from 'vitest';
 import { hasCode, type KioskError } from '../../app/common/errors.js';
 import {
+  closedAtEnd,
+  collectEvents,
+  describeContract,
+  itReportsConnectingThenConnected,
   needsCable,
+  nextEvent,
   nextState,
   plugBack,
   pullCable,
-  recordStates,
-  describeContract,
+  replugBudgetMs,
   type SkipIf,
 } from '../testing/device-contract.js';
 import type { IdCardRead } from './id-record.js';
@@ -34,7 +38,6 @@ export interface IdCardContractHarness {
   teardown: () => Promise<void>;
 }
 
-const replugBudgetMs = 2_000;
 const onSimulator = 'run against the simulator';
 
 const isFind = (command: ReceivedCommand): boolean => command.cmd === 0x20 && command.para === 0x01;
@@ -47,11 +50,7 @@ export function describeIdCardContract(
 ): void {
   describeContract(name, setup, (harness) => {
     /** A reader that is closed when the test ends, whatever happens. */
-    function readerFor(): IdCardReader {
-      const reader = harness().createReader();
-      onTestFinished(() => reader.close());
-      return reader;
-    }
+    const readerFor = (): IdCardReader => closedAtEnd(harness().createReader());
 
     /** An opened reader with every card and error it reports collected. */
     async function openWatched(): Promise<Watched> {
@@ -61,14 +60,7 @@ export function describeIdCardContract(
       return watched;
     }
 
-    it('opens and reports connecting, then connected', async () => {
-      const reader = readerFor();
-      const states = recordStates(reader);
-
-      await reader.open();
-
-      expect(states).toEqual(['connecting', 'connected']);
-    });
+    itReportsConnectingThenConnected('opens and reports connecting, then connected', readerFor);
 
     it('reads a placed card once, as one typed record', async ({ skip }) => {
       const device = needsDevice(harness(), skip);
@@ -211,10 +203,8 @@ interface Watched {
 
 /** Collects what `reader` reports until the test ends, and waits for the next of each. */
 function watch(reader: IdCardReader): Watched {
-  const cards: IdCardRead[] = [];
-  const errors: KioskError[] = [];
-  onTestFinished(reader.onCard((read) => cards.push(read)));
-  onTestFinished(reader.onError((error) => errors.push(error)));
+  const cards = collectEvents<IdCardRead>((listener) => reader.onCard(listener));
+  const errors = collectEvents<KioskError>((listener) => reader.onError(listener));
   return {
     reader,
     cards,
@@ -224,25 +214,6 @@ function watch(reader: IdCardReader): Watched {
     nextError: (timeoutMs = 2_000) =>
       nextEvent((listener) => reader.onError(listener), timeoutMs, 'error'),
   };
-}
-
-/** The next value a subscription delivers; rejects after `timeoutMs`. */
-function nextEvent<T>(
-  subscribe: (listener: (value: T) => void) => () => void,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error(`no ${what} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const unsubscribe = subscribe((value) => {
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(value);
-    });
-  });
 }
 
 function needsDevice(harness: IdCardContractHarness, skip: SkipIf): SamSimulator {

@@ -4,12 +4,11 @@
  * ordinary event: noticed by port events, failed writes, timeouts and the device node, and
  * followed by reopening the port when it returns.
  */
-import { SerialPort } from 'serialport';
 import { KioskError, hasCode } from '../../app/common/errors.js';
 import { moduleLogger } from '../../app/core/log.js';
 import type { DeviceState } from '../../app/core/ports.js';
-import { DeviceStateHolder, RetryTimer, type StateListener } from '../device-state.js';
-import { deviceChanged, deviceIdentity } from '../relay/device-node.js';
+import { RetryTimer, type StateListener } from '../device-state.js';
+import { SerialConnection } from '../serial-connection.js';
 import type { CardClock, IdCardRead } from './id-record.js';
 import type { IdCardReader } from './idcard-reader.js';
 import { parseReadResponse } from './read-response.js';
@@ -62,10 +61,6 @@ interface Pending {
 
 /** A SAM ID card reader on a serial port, as an IdCardReader. */
 export class SamIdCardReader implements IdCardReader {
-  private port: SerialPort | undefined;
-  private portIdentity: string | undefined;
-  private closed = true;
-  private connecting = false;
   // True once the card now on the reader was handled (read or refused): it is not read again
   // until a find fails, which is how a lifted card shows.
   private placementHandled = false;
@@ -76,8 +71,7 @@ export class SamIdCardReader implements IdCardReader {
   private cycle: Promise<void> = Promise.resolve();
   private readonly parser;
   private readonly options: Required<Omit<SamReaderOptions, 'clock'>> & { clock: CardClock };
-  private readonly status: DeviceStateHolder;
-  private readonly watchdog: RetryTimer;
+  private readonly connection: SerialConnection;
   private readonly poller: RetryTimer;
   private readonly cardListeners = new Set<(read: IdCardRead) => void>();
   private readonly errorListeners = new Set<(error: KioskError) => void>();
@@ -85,43 +79,43 @@ export class SamIdCardReader implements IdCardReader {
   constructor(options: SamReaderOptions) {
     this.options = validate(options);
     this.parser = samResponseParser({ maxLength: this.options.maxFrameLength });
-    this.status = new DeviceStateHolder(log, { port: this.options.port });
-    this.watchdog = new RetryTimer(this.options.reconnectIntervalMs, () => this.watch(), log);
+    const { port, baudRate, reconnectIntervalMs } = this.options;
+    this.connection = new SerialConnection(
+      {
+        path: port,
+        baudRate,
+        reconnectIntervalMs,
+        name: 'ID card',
+        device: { port },
+        writeTimeoutMs,
+      },
+      log,
+      {
+        handshake: () => this.greet(),
+        data: (chunk) => this.receive(chunk),
+        reset: () => this.parser.reset(),
+        lost: (error) => this.pending?.reject(error),
+        closing: () => this.finishCycle(),
+      },
+    );
     this.poller = new RetryTimer(this.options.pollIntervalMs, () => this.poll(), log);
   }
 
   /** `connected` once the port is open and the SAM has answered a status query. */
   get state(): DeviceState {
-    return this.status.state;
+    return this.connection.state;
   }
 
   /** Opens the port; when the reader is absent, rejects but keeps looking until close(). */
-  async open(): Promise<void> {
-    if (!this.closed) return;
-
-    this.closed = false;
-    this.watchdog.start();
+  open(): Promise<void> {
     this.poller.start();
-    this.status.set('connecting');
-
-    const error = await this.tryConnect();
-    if (error) throw error;
+    return this.connection.open();
   }
 
   /** Stops polling and closes the port; a pending answer is given up, never thrown. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-
-    this.closed = true;
-    this.watchdog.stop();
+  close(): Promise<void> {
     this.poller.stop();
-    this.pending?.reject(new KioskError('disconnected', 'ID card reader closed'));
-    await this.cycle;
-
-    const port = this.port;
-    this.forget();
-    if (port) await closePort(port);
-    this.status.set('disconnected');
+    return this.connection.close();
   }
 
   /** Calls `listener` once per placement of a card read; returns the unsubscribe. */
@@ -136,84 +130,33 @@ export class SamIdCardReader implements IdCardReader {
 
   /** Subscribes to state changes; returns the unsubscribe. */
   onStateChange(listener: StateListener): () => void {
-    return this.status.subscribe(listener);
+    return this.connection.onStateChange(listener);
   }
 
   /** Listener counts, so tests can prove that reconnects do not pile listeners up. */
   listenerCounts(): { state: number; card: number; error: number; port: number } {
-    const port = this.port;
-    const portListeners = port
-      ? ['data', 'error', 'close'].reduce((sum, event) => sum + port.listenerCount(event), 0)
-      : 0;
-    return {
-      state: this.status.listenerCount,
-      card: this.cardListeners.size,
-      error: this.errorListeners.size,
-      port: portListeners,
-    };
+    const { state, port } = this.connection.listenerCounts();
+    return { state, card: this.cardListeners.size, error: this.errorListeners.size, port };
   }
 
-  private async watch(): Promise<void> {
-    if (this.closed || this.connecting) return;
-
-    if (this.port) await this.checkPresence(this.port);
-    else await this.tryConnect();
-  }
-
-  /** One attempt to open the port and hear the SAM; returns the error instead of throwing. */
-  private async tryConnect(): Promise<KioskError | undefined> {
-    this.connecting = true;
-    try {
-      await this.connect();
-      return undefined;
-    } catch (cause) {
-      return this.connectFailed(asConnectError(cause, this.options.port));
-    } finally {
-      this.connecting = false;
-    }
-  }
-
-  private async connect(): Promise<void> {
-    const port = await openPort(this.options);
-    if (this.closed) {
-      await closePort(port);
-      throw new KioskError('disconnected', 'ID card reader closed while its port was opening');
-    }
-
-    this.attach(port);
-    this.status.set('connecting');
-    this.portIdentity = await deviceIdentity(this.options.port);
+  /** The handshake of a new port: the SAM must answer a status query. */
+  private async greet(): Promise<void> {
     const answer = await this.request(samCommands.samStatus, this.options.responseTimeoutMs);
     if (answer.status !== samStatus.success) throw statusError(answer.status, 'SAM status');
 
     // A reader that was away may hold another card now: nothing from before is carried over.
     this.placementHandled = false;
     this.retrySelect = false;
-    this.status.set('connected');
   }
 
-  /** A port that opened but whose SAM did not answer is closed again and reported as `error`. */
-  private connectFailed(error: KioskError): KioskError {
-    const port = this.port;
-    this.forget();
-    if (port) void closePort(port);
-    if (this.closed) return error;
-
-    const absent = hasCode(error, 'disconnected');
-    this.status.set(absent ? 'disconnected' : 'error', error);
-    return error;
-  }
-
-  private attach(port: SerialPort): void {
-    this.port = port;
-    this.parser.reset();
-    port.on('data', (chunk: Buffer) => this.receive(chunk));
-    port.on('error', (error: Error) => this.lost(port, error));
-    port.on('close', (error?: Error) => this.lost(port, error ?? new Error('port closed')));
+  /** close() began: a pending answer is given up and the poll under way ends. */
+  private async finishCycle(): Promise<void> {
+    this.pending?.reject(new KioskError('disconnected', 'ID card reader closed'));
+    await this.cycle;
   }
 
   private async poll(): Promise<void> {
-    if (this.closed || !this.port || this.state !== 'connected') return;
+    if (this.connection.isClosed || !this.connection.port || this.state !== 'connected') return;
 
     this.cycle = this.pollOnce().catch((error: unknown) => this.cycleFailed(error));
     await this.cycle;
@@ -262,7 +205,7 @@ export class SamIdCardReader implements IdCardReader {
         ? cause
         : new KioskError('internal', `ID card poll failed: ${String(cause)}`, { cause });
     // A lost port is reported once, as the state change.
-    if (this.closed || hasCode(error, 'disconnected')) return;
+    if (this.connection.isClosed || hasCode(error, 'disconnected')) return;
 
     // The card's own content will not change by reading it again: once per placement is enough.
     if (hasCode(error, 'unknown_card_type') || hasCode(error, 'card_invalid')) {
@@ -272,7 +215,7 @@ export class SamIdCardReader implements IdCardReader {
 
     this.report(error);
     // Silence is also how an unplugged port can show: look at the device node now.
-    if (hasCode(error, 'timeout') && this.port) void this.checkPresence(this.port);
+    if (hasCode(error, 'timeout')) void this.connection.checkPresence();
   }
 
   private report(error: KioskError): void {
@@ -282,8 +225,8 @@ export class SamIdCardReader implements IdCardReader {
 
   /** Sends `command` and resolves with its answer; rejects `timeout`, `disconnected` or a parse error. */
   private request(command: SamCommand, timeoutMs: number): Promise<SamResponse> {
-    const port = this.port;
-    if (!port || this.closed) return Promise.reject(this.notConnected());
+    const port = this.connection.port;
+    if (!port || this.connection.isClosed) return Promise.reject(this.notConnected());
 
     const answer = new Promise<SamResponse>((resolve, reject) => {
       const settle = (finish: () => void): void => {
@@ -304,7 +247,7 @@ export class SamIdCardReader implements IdCardReader {
       this.pending = pending;
     });
 
-    void this.send(port, encodeSamCommand(command)).catch(() => undefined);
+    void this.connection.write(port, encodeSamCommand(command)).catch(() => undefined);
     return answer;
   }
 
@@ -326,52 +269,6 @@ export class SamIdCardReader implements IdCardReader {
     const brokenFrame = startsWithPreamble(result.bytes);
     log.debug({ code: result.error.code, bytes: result.bytes.length }, 'receive: bytes rejected');
     if (pending && brokenFrame) pending.reject(result.error);
-  }
-
-  /** Writes and waits for the bytes to leave; any failure means the port is gone. */
-  private async send(port: SerialPort, bytes: Uint8Array): Promise<void> {
-    try {
-      if (!port.isOpen) throw new Error('port is not open');
-      await withTimeout(writeAndDrain(port, bytes), writeTimeoutMs);
-    } catch (cause) {
-      this.lost(port, cause instanceof Error ? cause : new Error(String(cause)));
-      throw new KioskError('disconnected', `ID card port ${this.options.port} failed a write`, {
-        cause,
-      });
-    }
-  }
-
-  /** serialport does not always notice an unplug; a vanished or replaced device node is proof. */
-  private async checkPresence(port: SerialPort): Promise<void> {
-    const now = await deviceIdentity(this.options.port);
-    if (port === this.port && deviceChanged(this.portIdentity, now)) {
-      this.lost(
-        port,
-        new Error(now === 'missing' ? 'device node vanished' : 'device node replaced'),
-      );
-    }
-  }
-
-  private lost(port: SerialPort, cause: Error): void {
-    if (port !== this.port) return;
-
-    const error = new KioskError(
-      'disconnected',
-      `ID card port ${this.options.port} lost: ${cause.message}`,
-      { cause },
-    );
-    this.forget();
-    this.pending?.reject(error);
-    void closePort(port);
-    if (!this.closed) this.status.set('disconnected', error);
-  }
-
-  private forget(): void {
-    const port = this.port;
-    this.port = undefined;
-    this.portIdentity = undefined;
-    this.parser.reset();
-    port?.removeAllListeners('data');
   }
 
   private notConnected(): KioskError {
@@ -454,57 +351,4 @@ function validate(options: SamReaderOptions): SamIdCardReader['options'] {
   }
 
   return resolved;
-}
-
-function openPort(options: { port: string; baudRate: number }): Promise<SerialPort> {
-  return new Promise((resolve, reject) => {
-    const port = new SerialPort({
-      path: options.port,
-      baudRate: options.baudRate,
-      autoOpen: false,
-    });
-    port.open((error) => (error ? reject(error) : resolve(port)));
-  });
-}
-
-function closePort(port: SerialPort): Promise<void> {
-  if (!port.isOpen) return Promise.resolve();
-
-  return new Promise((resolve) => port.close(() => resolve()));
-}
-
-function writeAndDrain(port: SerialPort, bytes: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    port.write(Buffer.from(bytes), (writeError) => {
-      if (writeError) return reject(writeError);
-
-      port.drain((drainError) => (drainError ? reject(drainError) : resolve()));
-    });
-  });
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new KioskError('timeout', `write took over ${ms} ms`)), ms);
-  });
-
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function asConnectError(cause: unknown, path: string): KioskError {
-  if (cause instanceof KioskError) return cause;
-
-  const message = cause instanceof Error ? cause.message : String(cause);
-  // Another process holding the port is a setup fault a technician must see, not an unplug.
-  const busy = /busy|lock|temporarily unavailable/i.test(message);
-  return new KioskError(
-    busy ? 'port_busy' : 'disconnected',
-    `cannot open ID card port ${path}: ${message}`,
-    { cause },
-  );
 }

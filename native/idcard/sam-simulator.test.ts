@@ -1,5 +1,5 @@
-import { SerialPort } from 'serialport';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { closeHost, openHost } from '../testing/host-port.js';
 import {
   encodeSamCommand,
   samCommands,
@@ -12,11 +12,8 @@ import { simulatedHarness } from './testing/harness.js';
 
 /** The host end of the pair, sending one command at a time and reading the answer. */
 async function host(path: string): Promise<(bytes: Uint8Array) => Promise<SamResponse>> {
-  const port = new SerialPort({ path, baudRate: 115_200, autoOpen: false });
-  await new Promise<void>((resolve, reject) =>
-    port.open((error) => (error ? reject(error) : resolve())),
-  );
-  onTestFinished(() => new Promise<void>((resolve) => port.close(() => resolve())));
+  const port = await openHost(path, 115_200);
+  onTestFinished(() => closeHost(port));
   const parser = samResponseParser();
   let waiting: ((response: SamResponse) => void) | undefined;
   port.on('data', (chunk: Buffer) => {

@@ -4,11 +4,14 @@
  * corrupt, delay or swallow answers. It records every command with the time it arrived and
  * reopens by itself when the pair is replugged.
  */
-import { stat } from 'node:fs/promises';
-import { SerialPort } from 'serialport';
-import { KioskError } from '../../app/common/errors.js';
 import { moduleLogger } from '../../app/core/log.js';
-import { deviceChanged, deviceIdentity } from '../relay/device-node.js';
+import {
+  PortSimulator,
+  Recording,
+  simulatorDefaults,
+  type SimulatorOptions,
+  type WaitForOptions,
+} from '../testing/simulator-port.js';
 import type { IdCardFields } from './id-record.js';
 import { encodeReadData } from './read-response.js';
 import {
@@ -39,8 +42,7 @@ export const isReadCommand: CommandFilter = (command) =>
   command.cmd === 0x30 && (command.para === 0x01 || command.para === 0x10);
 
 /** How the simulated reader is built. */
-export interface SamSimulatorOptions {
-  baudRate?: number;
+export interface SamSimulatorOptions extends SimulatorOptions {
   /**
    * Answer as late as a real line at `baudRate` would deliver: the command's and the answer's
    * bytes at 10 bits each (start, 8 data, stop). A pty moves them at once otherwise.
@@ -48,14 +50,6 @@ export interface SamSimulatorOptions {
   paced?: boolean;
   /** Refuse a second find until the card is lifted, as many readers do. */
   refuseRepeatedFind?: boolean;
-  /** Reopen by itself when the pair is replugged. */
-  autoReopen?: boolean;
-  /** How often to look for the port while waiting for it to (re)appear. */
-  pollIntervalMs?: number;
-  /** How long open() waits for the port to appear. */
-  openTimeoutMs?: number;
-  /** Commands kept for commands(); older ones are dropped so a long demo stays small. */
-  maxRecorded?: number;
 }
 
 /** A card on the simulated reader, by its encoded parts. */
@@ -81,61 +75,29 @@ const commandFrameLength = 10;
 const bitsPerByte = 10;
 
 /** A simulated SAM reader on a serial port path, usually a PtyPair's `b`. */
-export class SamSimulator {
-  private port: SerialPort | undefined;
-  private watcher: NodeJS.Timeout | undefined;
-  private closed = false;
-  private reopening: Promise<void> | undefined;
+export class SamSimulator extends PortSimulator {
   private card: PlacedCard | undefined;
   private rules: Rule[] = [];
-  private received: ReceivedCommand[] = [];
+  private readonly received: Recording<ReceivedCommand>;
   private readonly delayed = new Set<NodeJS.Timeout>();
   private readonly parser = samCommandParser();
-  private readonly commandListeners = new Set<(command: ReceivedCommand) => void>();
   private readonly options: Required<SamSimulatorOptions>;
 
-  /** Opens a simulator on `path`, waiting for the path to appear if need be. */
-  static async open(path: string, options: SamSimulatorOptions = {}): Promise<SamSimulator> {
-    const simulator = new SamSimulator(path, options);
-    await simulator.open();
-    return simulator;
-  }
-
-  constructor(
-    readonly path: string,
-    options: SamSimulatorOptions = {},
-  ) {
-    this.options = {
-      baudRate: options.baudRate ?? 115_200,
+  constructor(path: string, options: SamSimulatorOptions = {}) {
+    const filled = {
+      ...simulatorDefaults(options, 115_200),
       paced: options.paced ?? false,
       refuseRepeatedFind: options.refuseRepeatedFind ?? false,
-      autoReopen: options.autoReopen ?? true,
-      pollIntervalMs: options.pollIntervalMs ?? 10,
-      openTimeoutMs: options.openTimeoutMs ?? 5_000,
-      maxRecorded: options.maxRecorded ?? 10_000,
     };
-  }
-
-  /** True while the reader's port is open. */
-  get isOpen(): boolean {
-    return this.port?.isOpen ?? false;
-  }
-
-  /** Opens the port once it exists; rejects with `timeout` if it does not appear in time. */
-  async open(): Promise<void> {
-    this.closed = false;
-    await this.openWhenPresent(Date.now() + this.options.openTimeoutMs);
+    super(path, { ...filled, name: 'ID card' }, log);
+    this.options = filled;
+    this.received = new Recording('ID card command', filled.maxRecorded);
   }
 
   /** Closes the port, drops answers still waiting to go out and stops reopening. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearInterval(this.watcher);
+  override async close(): Promise<void> {
     this.dropDelayed();
-    const port = this.port;
-    this.port = undefined;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    await this.reopening?.catch(() => undefined);
+    await super.close();
   }
 
   /** Puts a card on the reader, its text block built from `fields`. */
@@ -178,25 +140,22 @@ export class SamSimulator {
 
   /** Writes raw bytes to the host, e.g. line noise. */
   sendRaw(bytes: Uint8Array): void {
-    this.port?.write(Buffer.from(bytes));
+    this.port.write(bytes);
   }
 
   /** Every command received since the last clear(), oldest first. */
   commands(): ReceivedCommand[] {
-    return [...this.received];
+    return this.received.all();
   }
 
   /** Forgets the recorded commands. */
   clear(): void {
-    this.received = [];
+    this.received.clear();
   }
 
   /** Calls `listener` with each command received; returns the unsubscribe. */
   onCommand(listener: (command: ReceivedCommand) => void): () => void {
-    this.commandListeners.add(listener);
-    return () => {
-      this.commandListeners.delete(listener);
-    };
+    return this.received.subscribe(listener);
   }
 
   /**
@@ -205,135 +164,45 @@ export class SamSimulator {
    */
   waitForCommand(
     predicate: (command: ReceivedCommand) => boolean,
-    options: { count?: number; from?: number; timeoutMs?: number } = {},
+    options: WaitForOptions = {},
   ): Promise<ReceivedCommand> {
-    const { count = 1, from = 0, timeoutMs = 2_000 } = options;
-    const seen = this.received.slice(from).filter(predicate);
-    if (seen.length >= count) return Promise.resolve(seen[count - 1]);
-
-    let missing = count - seen.length;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        unsubscribe();
-        reject(new KioskError('timeout', `no matching ID card command within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const unsubscribe = this.onCommand((command) => {
-        if (!predicate(command) || --missing > 0) return;
-
-        clearTimeout(timer);
-        unsubscribe();
-        resolve(command);
-      });
-    });
+    return this.received.waitFor(predicate, options);
   }
 
   /** Listener counts, so tests can prove that reopening does not pile listeners up. */
   listenerCounts(): { command: number; port: number } {
-    const port = this.port;
-    const portListeners = port
-      ? ['data', 'error', 'close'].reduce((sum, event) => sum + port.listenerCount(event), 0)
-      : 0;
-    return { command: this.commandListeners.size, port: portListeners };
+    return { command: this.received.listenerCount, port: this.port.listenerCount };
   }
 
-  private async openWhenPresent(deadline: number): Promise<void> {
-    while (!this.closed) {
-      const port = await this.tryOpen();
-      if (port) return this.attach(port);
-
-      if (Date.now() > deadline) {
-        throw new KioskError('timeout', `simulated ID card port ${this.path} did not appear`);
-      }
-
-      await new Promise((resolve) => setTimeout(resolve, this.options.pollIntervalMs));
-    }
-  }
-
-  private async tryOpen(): Promise<SerialPort | undefined> {
-    const present = await stat(this.path).then(
-      () => true,
-      () => false,
-    );
-    if (!present) return undefined;
-
-    return new Promise((resolve) => {
-      const port = new SerialPort({
-        path: this.path,
-        baudRate: this.options.baudRate,
-        autoOpen: false,
-      });
-      port.open((error) => resolve(error ? undefined : port));
-    });
-  }
-
-  private attach(port: SerialPort): void {
-    if (this.closed) {
-      port.close();
-      return;
-    }
-
-    this.port = port;
+  protected override opened(): void {
     this.parser.reset();
-    port.on('data', (chunk: Buffer) => this.receive(port, chunk));
-    port.on('error', (error: Error) => this.lost(port, error));
-    port.on('close', () => this.lost(port));
-    void this.watch(port);
-    log.info({ path: this.path }, 'open: reader listening');
   }
 
-  /** The far end hanging up is not always reported on this end: look at the path as well. */
-  private async watch(port: SerialPort): Promise<void> {
-    const openedAs = await deviceIdentity(this.path);
-    if (port !== this.port) return;
-
-    this.watcher = setInterval(() => {
-      void deviceIdentity(this.path).then((now) => {
-        if (deviceChanged(openedAs, now))
-          this.lost(port, new Error('device node gone or replaced'));
-      });
-    }, this.options.pollIntervalMs);
-    this.watcher.unref();
-  }
-
-  private lost(port: SerialPort, error?: Error): void {
-    if (port !== this.port) return;
-
-    this.port = undefined;
-    clearInterval(this.watcher);
+  /** A reader that lost power drops what it was about to send and forgets the card it found. */
+  protected override lost(): void {
     this.dropDelayed();
-    // A reader that lost power has forgotten which card it found.
     if (this.card) this.card.found = false;
-    if (port.isOpen) port.close();
-    log.info({ path: this.path, err: error?.message }, 'close: reader unplugged');
-    if (this.closed || !this.options.autoReopen) return;
-
-    // A replug may take long: there is no deadline here, only close() stops the search.
-    this.reopening = this.openWhenPresent(Number.POSITIVE_INFINITY).finally(() => {
-      this.reopening = undefined;
-    });
   }
 
-  private receive(port: SerialPort, chunk: Buffer): void {
+  protected override receive(chunk: Buffer): void {
     const at = Date.now();
     for (const result of this.parser.push(chunk)) {
       if (result.kind === 'error') {
         // A reader answers a command it could not check with status 10 or 11.
         const status =
           result.error.code === 'checksum' ? samStatus.commandChecksum : samStatus.commandLength;
-        if (result.bytes[0] === 0xaa)
-          this.answer(port, { cmd: 0, para: 0 }, encodeSamResponse(status));
+        if (result.bytes[0] === 0xaa) this.answer({ cmd: 0, para: 0 }, encodeSamResponse(status));
         continue;
       }
 
-      this.record({ at, cmd: result.frame.cmd, para: result.frame.para, bytes: result.bytes });
-      this.answer(port, result.frame, this.respond(result.frame));
+      this.received.add({
+        at,
+        cmd: result.frame.cmd,
+        para: result.frame.para,
+        bytes: result.bytes,
+      });
+      this.answer(result.frame, this.respond(result.frame));
     }
-  }
-
-  private record(command: ReceivedCommand): void {
-    this.received.push(command);
-    if (this.received.length > this.options.maxRecorded) this.received.shift();
-    for (const listener of [...this.commandListeners]) listener(command);
   }
 
   /** The answer a reader gives to `command` in its current state. */
@@ -376,7 +245,7 @@ export class SamSimulator {
   }
 
   /** Sends an answer through whatever rules the test set. */
-  private answer(port: SerialPort, command: SamCommand, frame: Uint8Array): void {
+  private answer(command: SamCommand, frame: Uint8Array): void {
     const rules = this.rules.filter((rule) => rule.applies(command));
     if (rules.some((rule) => rule.kind === 'silent')) return;
 
@@ -384,11 +253,12 @@ export class SamSimulator {
     const delay = this.take(rules, 'delay');
     const bytes = corrupt ? withBrokenChecksum(frame) : frame;
     const wait = (delay?.delayMs ?? 0) + this.lineTimeMs(commandFrameLength + bytes.length);
-    if (wait === 0) return void port.write(Buffer.from(bytes));
+    if (wait === 0) return this.port.write(bytes);
 
+    // Unplugging drops these timers: an answer never reaches the port a replug opens.
     const timer = setTimeout(() => {
       this.delayed.delete(timer);
-      if (port === this.port) port.write(Buffer.from(bytes));
+      this.port.write(bytes);
     }, wait);
     this.delayed.add(timer);
   }

@@ -1,20 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hasCode } from '../../app/common/errors.js';
-import { startPtyPair, type PtyPair } from '../testing/pty-pair.js';
+import { closeHost, openHost } from '../testing/host-port.js';
+import type { PtyPair } from '../testing/pty-pair.js';
+import { startSimulatorPair } from '../testing/simulator-pair.js';
 import { encodeLcusFrame } from './lcus-protocol.js';
 import { LcusSimulator } from './lcus-simulator.js';
-
-/** The host end, written to directly so these tests see the simulator alone. */
-function openHost(path: string): Promise<SerialPort> {
-  return new Promise((resolve, reject) => {
-    const port = new SerialPort({ path, baudRate: 9600, autoOpen: false });
-    port.open((error) => (error ? reject(error) : resolve(port)));
-  });
-}
 
 function send(port: SerialPort, bytes: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -24,31 +15,25 @@ function send(port: SerialPort, bytes: Uint8Array): Promise<void> {
   });
 }
 
-function closeHost(port: SerialPort): Promise<void> {
-  return new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
-}
-
 describe('LcusSimulator', () => {
-  let dir: string;
   let pair: PtyPair;
   let board: LcusSimulator;
   let host: SerialPort;
+  let teardown: () => Promise<void>;
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kiosk-simulator-test-'));
-    board = new LcusSimulator(join(dir, 'b'), { channels: 4 });
-    const listening = board.open();
     // Device first: a replug then resolves only once the board listens on the new terminal.
-    pair = await startPtyPair(dir, { deviceFirst: true });
-    await listening;
+    const rig = await startSimulatorPair(
+      'simulator-test',
+      (path) => new LcusSimulator(path, { channels: 4 }),
+    );
+    ({ pair, simulator: board, teardown } = rig);
     host = await openHost(pair.a);
   });
 
   afterEach(async () => {
     await closeHost(host);
-    await board.close();
-    await pair.close();
-    await rm(dir, { recursive: true, force: true });
+    await teardown();
   });
 
   it('records each frame with its arrival time and sets the coil it names', async () => {

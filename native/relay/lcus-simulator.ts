@@ -3,10 +3,16 @@
  * and demo kiosks exercise the same bytes a real board would see. It records every frame with
  * the time it arrived and keeps each coil's state, and can play a dead or noisy board.
  */
-import { KioskError } from '../../app/common/errors.js';
 import { moduleLogger } from '../../app/core/log.js';
-import { BoardPort } from './board-port.js';
-import { LcusFrameParser, lcusMaxChannel, toHex } from './lcus-protocol.js';
+import { Recording } from '../testing/simulator-port.js';
+import { LcusFrameParser, lcusMaxChannel } from './lcus-protocol.js';
+import {
+  boardDefaults,
+  SimulatedBoard,
+  type BoardMode,
+  type BoardRejectedBytes,
+  type SimulatedBoardOptions,
+} from './simulated-board.js';
 
 const log = moduleLogger('relay.simulator');
 
@@ -20,156 +26,43 @@ export interface SimulatedFrame {
 }
 
 /** Bytes the board threw away, with the reason (KioskError `checksum` or `bad_frame`). */
-export interface RejectedBytes {
-  at: number;
-  error: KioskError;
-  bytes: Uint8Array;
-}
+export type RejectedBytes = BoardRejectedBytes;
 
 /** `ignore`: a dead board, bytes vanish. `corrupt`: a noisy line, every frame arrives damaged. */
-export type SimulatorMode = 'normal' | 'ignore' | 'corrupt';
+export type SimulatorMode = BoardMode;
 
-/** How the simulated board is built and wired. */
-export interface LcusSimulatorOptions {
-  baudRate?: number;
-  /** Channels on the board (LCUS-1/2/4/8). */
-  channels?: number;
-  /**
-   * Coil state when the board powers up, at first open and after every reopen (a re-enumerated
-   * board lost power): `true` plays the worst case, a board that comes up with its relays on.
-   */
-  powerUpOn?: boolean;
-  /** The contact closes when the coil is released (boards a driver must run with `invert`). */
-  invertedWiring?: boolean;
-  /** Reopen by itself when the pair is replugged. */
-  autoReopen?: boolean;
-  /** How often to look for the port while waiting for it to (re)appear. */
-  pollIntervalMs?: number;
-  /** How long open() waits for the port to appear. */
-  openTimeoutMs?: number;
-  /** Frames kept for frames(); older ones are dropped so a long-running demo stays small. */
-  maxRecorded?: number;
-}
+/** How the simulated board is built and wired; `channels` are LCUS-1/2/4/8's, 8 by default. */
+export type LcusSimulatorOptions = SimulatedBoardOptions;
 
 /** A simulated LCUS board on a serial port path, usually a PtyPair's `b`. */
-export class LcusSimulator {
-  private readonly port: BoardPort;
-  private mode: SimulatorMode = 'normal';
-  private ignored = 0;
-  private coils: boolean[];
-  private received: SimulatedFrame[] = [];
-  private rejects: RejectedBytes[] = [];
+export class LcusSimulator extends SimulatedBoard<Required<LcusSimulatorOptions>> {
+  private readonly received: Recording<SimulatedFrame>;
   private readonly parser = new LcusFrameParser();
-  private readonly frameListeners = new Set<(frame: SimulatedFrame) => void>();
-  private readonly rejectListeners = new Set<(rejected: RejectedBytes) => void>();
-  private readonly options: Required<LcusSimulatorOptions>;
 
-  /** Opens a simulator on `path`, waiting for the path to appear if need be. */
-  static async open(path: string, options: LcusSimulatorOptions = {}): Promise<LcusSimulator> {
-    const simulator = new LcusSimulator(path, options);
-    await simulator.open();
-    return simulator;
-  }
-
-  constructor(
-    readonly path: string,
-    options: LcusSimulatorOptions = {},
-  ) {
-    this.options = {
-      baudRate: options.baudRate ?? 9600,
-      channels: options.channels ?? lcusMaxChannel,
-      powerUpOn: options.powerUpOn ?? false,
-      invertedWiring: options.invertedWiring ?? false,
-      autoReopen: options.autoReopen ?? true,
-      pollIntervalMs: options.pollIntervalMs ?? 10,
-      openTimeoutMs: options.openTimeoutMs ?? 5_000,
-      maxRecorded: options.maxRecorded ?? 10_000,
-    };
-    this.coils = this.powerUpCoils();
-    this.port = new BoardPort(
-      path,
-      this.options,
-      {
-        data: (chunk) => this.receive(chunk),
-        opened: () => this.parser.reset(),
-        // Pulling the cable takes the board's power: it comes back in its power-up state.
-        lost: () => (this.coils = this.powerUpCoils()),
-      },
-      log,
-    );
-  }
-
-  /** True while the board's port is open. */
-  get isOpen(): boolean {
-    return this.port.isOpen;
-  }
-
-  /** Opens the port once it exists; rejects with `timeout` if it does not appear in time. */
-  async open(): Promise<void> {
-    await this.port.open();
-  }
-
-  /** Closes the port and stops reopening. */
-  async close(): Promise<void> {
-    await this.port.close();
+  constructor(path: string, options: LcusSimulatorOptions = {}) {
+    super(path, boardDefaults(options, { channels: lcusMaxChannel, baudRate: 9600 }), log);
+    this.received = new Recording('relay frame', this.options.maxRecorded);
   }
 
   /** Every frame acted on since the last clear(), oldest first. */
   frames(): SimulatedFrame[] {
-    return [...this.received];
-  }
-
-  /** Every run of bytes thrown away since the last clear(). */
-  rejected(): RejectedBytes[] {
-    return [...this.rejects];
-  }
-
-  /** Bytes dropped unread in `ignore` mode, so a test knows they have arrived. */
-  get ignoredBytes(): number {
-    return this.ignored;
+    return this.received.all();
   }
 
   /** Forgets the recorded frames and rejects; coil states stay as they are. */
   clear(): void {
-    this.received = [];
-    this.rejects = [];
-  }
-
-  /** Whether a channel's coil is energised. */
-  coil(channel: number): boolean {
-    return this.coils[channel - 1] ?? false;
-  }
-
-  /** Whether a channel's contact is closed (the barrier is being opened), given the wiring. */
-  contactClosed(channel: number): boolean {
-    return this.coil(channel) !== this.options.invertedWiring;
-  }
-
-  /** Sets a coil by hand, e.g. to play a relay stuck on before the driver opens. */
-  setCoil(channel: number, on: boolean): void {
-    this.coils[channel - 1] = on;
-  }
-
-  /** Switches between a working, a dead (`ignore`) and a noisy (`corrupt`) board. */
-  setMode(mode: SimulatorMode): void {
-    this.mode = mode;
-    log.info({ path: this.path, mode }, 'mode: changed');
+    this.received.clear();
+    this.rejects.clear();
   }
 
   /** Calls `listener` with each frame acted on; returns the unsubscribe. */
   onFrame(listener: (frame: SimulatedFrame) => void): () => void {
-    this.frameListeners.add(listener);
-    return () => {
-      this.frameListeners.delete(listener);
-    };
+    return this.received.subscribe(listener);
   }
 
   /** Calls `listener` with each run of bytes thrown away; returns the unsubscribe. */
   onRejected(listener: (rejected: RejectedBytes) => void): () => void {
-    this.rejectListeners.add(listener);
-    return () => {
-      this.rejectListeners.delete(listener);
-    };
+    return this.rejects.subscribe(listener);
   }
 
   /**
@@ -181,38 +74,24 @@ export class LcusSimulator {
     timeoutMs = 2_000,
     from = 0,
   ): Promise<SimulatedFrame> {
-    const seen = this.received.slice(from).find(predicate);
-    if (seen) return Promise.resolve(seen);
-
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        unsubscribe();
-        reject(new KioskError('timeout', `no matching relay frame within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const unsubscribe = this.onFrame((frame) => {
-        if (!predicate(frame)) return;
-
-        clearTimeout(timer);
-        unsubscribe();
-        resolve(frame);
-      });
-    });
+    return this.received.waitFor(predicate, { timeoutMs, from });
   }
 
   /** Listener counts, so tests can prove that reopening does not pile listeners up. */
   listenerCounts(): { frame: number; rejected: number; port: number } {
     return {
-      frame: this.frameListeners.size,
-      rejected: this.rejectListeners.size,
+      frame: this.received.listenerCount,
+      rejected: this.rejects.listenerCount,
       port: this.port.listenerCount,
     };
   }
 
-  private receive(chunk: Buffer): void {
-    if (this.mode === 'ignore') {
-      this.ignored += chunk.length;
-      return;
-    }
+  protected override opened(): void {
+    this.parser.reset();
+  }
+
+  protected override receive(chunk: Buffer): void {
+    if (!this.hears(chunk)) return;
 
     // Flipping the low bit of every byte but the start byte breaks each frame's parity sum.
     const bytes =
@@ -226,20 +105,7 @@ export class LcusSimulator {
 
   private apply(frame: SimulatedFrame): void {
     if (frame.channel <= this.options.channels) this.coils[frame.channel - 1] = frame.on;
-    this.received.push(frame);
-    if (this.received.length > this.options.maxRecorded) this.received.shift();
     log.debug({ channel: frame.channel, on: frame.on }, 'frame: applied');
-    for (const listener of [...this.frameListeners]) listener(frame);
-  }
-
-  private reject(rejected: RejectedBytes): void {
-    this.rejects.push(rejected);
-    if (this.rejects.length > this.options.maxRecorded) this.rejects.shift();
-    log.debug({ code: rejected.error.code, bytes: toHex(rejected.bytes) }, 'frame: rejected');
-    for (const listener of [...this.rejectListeners]) listener(rejected);
-  }
-
-  private powerUpCoils(): boolean[] {
-    return Array.from({ length: this.options.channels }, () => this.options.powerUpOn);
+    this.received.add(frame);
   }
 }

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { hasCode } from '../../app/common/errors.js';
 import type { DeviceState } from '../../app/core/ports.js';
 import { startPtyPair, type PtyPair } from '../testing/pty-pair.js';
+import { startSimulatorPair } from '../testing/simulator-pair.js';
 import { startSimulatedRelay, type SimulatedRelay } from './demo.js';
 import { LcusRelay } from './lcus.js';
 import { LcusSimulator } from './lcus-simulator.js';
@@ -19,11 +20,9 @@ const boardChannels = 4;
 
 /** A four-channel simulated board that powers up with every relay on: the case drive-off is for. */
 async function simulatedHarness(): Promise<RelayContractHarness> {
-  const dir = await mkdtemp(join(tmpdir(), 'kiosk-lcus-test-'));
-  const board = new LcusSimulator(join(dir, 'b'), { channels: boardChannels, powerUpOn: true });
-  const listening = board.open();
-  const pair = await startPtyPair(dir, { deviceFirst: true });
-  await listening;
+  const options = { channels: boardChannels, powerUpOn: true };
+  const rig = await startSimulatorPair('lcus-test', (path) => new LcusSimulator(path, options));
+  const { simulator: board, pair } = rig;
 
   return {
     channel,
@@ -33,11 +32,7 @@ async function simulatedHarness(): Promise<RelayContractHarness> {
       new LcusRelay({ port: pair.a, channel, boardChannels, invert, reconnectIntervalMs: 50 }),
     unplug: () => pair.unplug(),
     replug: () => pair.replug(),
-    teardown: async () => {
-      await board.close();
-      await pair.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+    teardown: rig.teardown,
   };
 }
 

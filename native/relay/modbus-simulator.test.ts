@@ -1,10 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { hasCode } from '../../app/common/errors.js';
-import { startPtyPair, type PtyPair } from '../testing/pty-pair.js';
+import { closeHost, openHost } from '../testing/host-port.js';
+import type { PtyPair } from '../testing/pty-pair.js';
+import { startSimulatorPair } from '../testing/simulator-pair.js';
 import { toHex } from './lcus-protocol.js';
 import {
   defaultModbusAddressing,
@@ -17,18 +16,6 @@ import {
 import { ModbusSimulator } from './modbus-simulator.js';
 
 const addressing = defaultModbusAddressing;
-
-/** The host end, written to directly so these tests see the simulator alone. */
-function openHost(path: string): Promise<SerialPort> {
-  return new Promise((resolve, reject) => {
-    const port = new SerialPort({ path, baudRate: 9600, autoOpen: false });
-    port.open((error) => (error ? reject(error) : resolve(port)));
-  });
-}
-
-function closeHost(port: SerialPort): Promise<void> {
-  return new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
-}
 
 /** Sends a request and resolves with the first thing the board answers. */
 function ask(port: SerialPort, request: Uint8Array): Promise<ModbusParseResult> {
@@ -48,25 +35,23 @@ function ask(port: SerialPort, request: Uint8Array): Promise<ModbusParseResult> 
 }
 
 describe('ModbusSimulator', () => {
-  let dir: string;
   let pair: PtyPair;
   let board: ModbusSimulator;
   let host: SerialPort;
+  let teardown: () => Promise<void>;
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kiosk-modbus-simulator-test-'));
-    board = new ModbusSimulator(join(dir, 'b'), { channels: 4 });
-    const listening = board.open();
-    pair = await startPtyPair(dir, { deviceFirst: true });
-    await listening;
+    const rig = await startSimulatorPair(
+      'modbus-simulator-test',
+      (path) => new ModbusSimulator(path, { channels: 4 }),
+    );
+    ({ pair, simulator: board, teardown } = rig);
     host = await openHost(pair.a);
   });
 
   afterEach(async () => {
     await closeHost(host);
-    await board.close();
-    await pair.close();
-    await rm(dir, { recursive: true, force: true });
+    await teardown();
   });
 
   it('echoes a write, records it with its arrival time and sets the coil', async () => {
@@ -181,17 +166,18 @@ describe('ModbusSimulator', () => {
 
 describe('ModbusSimulator of a generic board', () => {
   it('counts coils from 1 and takes 01 00 as on when built so', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'kiosk-modbus-simulator-test-'));
-    const board = new ModbusSimulator(join(dir, 'b'), { coilBase: 1, onValue: '0100' });
-    const listening = board.open();
-    const pair = await startPtyPair(dir, { deviceFirst: true });
-    await listening;
-    const host = await openHost(pair.a);
+    const {
+      simulator: board,
+      port,
+      teardown,
+    } = await startSimulatorPair(
+      'modbus-simulator-test',
+      (path) => new ModbusSimulator(path, { coilBase: 1, onValue: '0100' }),
+    );
+    const host = await openHost(port);
     onTestFinished(async () => {
       await closeHost(host);
-      await board.close();
-      await pair.close();
-      await rm(dir, { recursive: true, force: true });
+      await teardown();
     });
 
     const request = switchFrame({ address: 1, coilBase: 1, onValue: '0100' }, 1, true);

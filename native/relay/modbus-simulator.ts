@@ -7,7 +7,7 @@
  */
 import { KioskError } from '../../app/common/errors.js';
 import { moduleLogger } from '../../app/core/log.js';
-import { BoardPort } from './board-port.js';
+import { Recording } from '../testing/simulator-port.js';
 import { toHex } from './lcus-protocol.js';
 import {
   encodeException,
@@ -20,6 +20,13 @@ import {
   type CoilWrite,
   type ModbusOnValue,
 } from './modbus-protocol.js';
+import {
+  boardDefaults,
+  SimulatedBoard,
+  type BoardMode,
+  type BoardRejectedBytes,
+  type SimulatedBoardOptions,
+} from './simulated-board.js';
 
 const log = moduleLogger('relay.modbus-simulator');
 
@@ -48,100 +55,45 @@ export interface CoilSwitch {
 }
 
 /** Bytes the board threw away (damaged, not addressed to it), with the reason. */
-export interface ModbusRejectedBytes {
-  at: number;
-  error: KioskError;
-  bytes: Uint8Array;
-}
+export type ModbusRejectedBytes = BoardRejectedBytes;
 
 /**
  * `ignore`: a dead board, bytes vanish. `corrupt`: the board acts on each request but its echo
  * arrives with a damaged CRC, the worst case for a driver.
  */
-export type ModbusSimulatorMode = 'normal' | 'ignore' | 'corrupt';
+export type ModbusSimulatorMode = BoardMode;
 
-/** How the simulated board is built and wired. */
-export interface ModbusSimulatorOptions {
-  baudRate?: number;
+/** How the simulated board is built and wired; 8 channels by default. */
+export interface ModbusSimulatorOptions extends SimulatedBoardOptions {
   /** The board's slave address. */
   address?: number;
   /** The coil of channel 1. */
   coilBase?: 0 | 1;
   /** The value the board takes as on; any other but 00 00 is refused. */
   onValue?: ModbusOnValue;
-  /** Relays on the board. */
-  channels?: number;
   /** Honours the Waveshare flash coils (0200 + coil); boards without refuse them. */
   flash?: boolean;
-  /** Coil state at first open and after every reopen (a re-plugged board lost power). */
-  powerUpOn?: boolean;
-  /** The contact closes when the coil is released. */
-  invertedWiring?: boolean;
-  /** Reopen by itself when the pair is replugged. */
-  autoReopen?: boolean;
-  /** How often to look for the port while waiting for it to (re)appear. */
-  pollIntervalMs?: number;
-  /** How long open() waits for the port to appear. */
-  openTimeoutMs?: number;
-  /** Entries kept for frames() and switches(); older ones are dropped. */
-  maxRecorded?: number;
 }
 
 /** A simulated Modbus relay board on a serial port path, usually a PtyPair's `b`. */
-export class ModbusSimulator {
-  private readonly port: BoardPort;
+export class ModbusSimulator extends SimulatedBoard<Required<ModbusSimulatorOptions>> {
   private readonly parser = new ModbusReplyParser();
-  private readonly options: Required<ModbusSimulatorOptions>;
-  private mode: ModbusSimulatorMode = 'normal';
   private replyDelayMs = 0;
-  private ignored = 0;
-  private coils: boolean[];
   private readonly flashTimers = new Map<number, NodeJS.Timeout>();
   private readonly replyTimers = new Set<NodeJS.Timeout>();
-  private readonly received = new Recording<ModbusSimulatedFrame>();
-  private readonly switched = new Recording<CoilSwitch>();
-  private rejects: ModbusRejectedBytes[] = [];
+  private readonly received: Recording<ModbusSimulatedFrame>;
+  private readonly switched: Recording<CoilSwitch>;
 
-  /** Opens a simulator on `path`, waiting for the path to appear if need be. */
-  static async open(path: string, options: ModbusSimulatorOptions = {}): Promise<ModbusSimulator> {
-    const simulator = new ModbusSimulator(path, options);
-    await simulator.open();
-    return simulator;
-  }
-
-  constructor(
-    readonly path: string,
-    options: ModbusSimulatorOptions = {},
-  ) {
-    this.options = withDefaults(options);
-    this.coils = this.powerUpCoils();
-    this.received.limit = this.switched.limit = this.options.maxRecorded;
-    this.port = new BoardPort(
-      path,
-      this.options,
-      {
-        data: (chunk) => this.receive(chunk),
-        opened: () => this.parser.reset(),
-        lost: () => this.powerDown(),
-      },
-      log,
-    );
-  }
-
-  /** True while the board's port is open. */
-  get isOpen(): boolean {
-    return this.port.isOpen;
-  }
-
-  /** Opens the port once it exists; rejects with `timeout` if it does not appear in time. */
-  async open(): Promise<void> {
-    await this.port.open();
+  constructor(path: string, options: ModbusSimulatorOptions = {}) {
+    super(path, withDefaults(options), log);
+    this.received = new Recording('Modbus request', this.options.maxRecorded);
+    this.switched = new Recording('coil change', this.options.maxRecorded);
   }
 
   /** Closes the port, stops reopening and drops pending replies and flash timers. */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.stopTimers();
-    await this.port.close();
+    await super.close();
   }
 
   /** Every request addressed to the board since the last clear(), oldest first. */
@@ -154,42 +106,11 @@ export class ModbusSimulator {
     return this.switched.all();
   }
 
-  /** Every run of bytes thrown away since the last clear(). */
-  rejected(): ModbusRejectedBytes[] {
-    return [...this.rejects];
-  }
-
-  /** Bytes dropped unread in `ignore` mode, so a test knows they have arrived. */
-  get ignoredBytes(): number {
-    return this.ignored;
-  }
-
   /** Forgets the recordings; coil states and running flashes stay. */
   clear(): void {
     this.received.clear();
     this.switched.clear();
-    this.rejects = [];
-  }
-
-  /** Whether a channel's coil (from 1) is energised. */
-  coil(channel: number): boolean {
-    return this.coils[channel - 1] ?? false;
-  }
-
-  /** Whether a channel's contact is closed (the barrier is being opened), given the wiring. */
-  contactClosed(channel: number): boolean {
-    return this.coil(channel) !== this.options.invertedWiring;
-  }
-
-  /** Sets a coil by hand, e.g. to play a relay stuck on before the driver opens. */
-  setCoil(channel: number, on: boolean): void {
-    this.coils[channel - 1] = on;
-  }
-
-  /** Switches between a working, a dead (`ignore`) and a noisy (`corrupt`) board. */
-  setMode(mode: ModbusSimulatorMode): void {
-    this.mode = mode;
-    log.info({ path: this.path, mode }, 'mode: changed');
+    this.rejects.clear();
   }
 
   /** Makes the board answer `ms` after each request (0: at once). */
@@ -213,7 +134,7 @@ export class ModbusSimulator {
     timeoutMs = 2_000,
     from = 0,
   ): Promise<ModbusSimulatedFrame> {
-    return this.received.waitFor(predicate, timeoutMs, from, 'Modbus request');
+    return this.received.waitFor(predicate, { timeoutMs, from });
   }
 
   /** The first coil change from index `from` of switches() on that matches; `timeout` otherwise. */
@@ -222,7 +143,7 @@ export class ModbusSimulator {
     timeoutMs = 2_000,
     from = 0,
   ): Promise<CoilSwitch> {
-    return this.switched.waitFor(predicate, timeoutMs, from, 'coil change');
+    return this.switched.waitFor(predicate, { timeoutMs, from });
   }
 
   /** Listener counts, so tests can prove that reopening does not pile listeners up. */
@@ -234,11 +155,12 @@ export class ModbusSimulator {
     };
   }
 
-  private receive(chunk: Buffer): void {
-    if (this.mode === 'ignore') {
-      this.ignored += chunk.length;
-      return;
-    }
+  protected override opened(): void {
+    this.parser.reset();
+  }
+
+  protected override receive(chunk: Buffer): void {
+    if (!this.hears(chunk)) return;
 
     const at = Date.now();
     for (const result of this.parser.push(chunk)) {
@@ -322,16 +244,10 @@ export class ModbusSimulator {
     this.replyTimers.add(timer);
   }
 
-  private reject(rejected: ModbusRejectedBytes): void {
-    this.rejects.push(rejected);
-    if (this.rejects.length > this.options.maxRecorded) this.rejects.shift();
-    log.debug({ code: rejected.error.code, bytes: toHex(rejected.bytes) }, 'frame: rejected');
-  }
-
   /** Pulling the cable takes the board's power: timers stop and coils return to power-up. */
-  private powerDown(): void {
+  protected override lost(): void {
     this.stopTimers();
-    this.coils = this.powerUpCoils();
+    super.lost();
   }
 
   private stopTimers(): void {
@@ -339,82 +255,15 @@ export class ModbusSimulator {
     this.flashTimers.clear();
     this.replyTimers.clear();
   }
-
-  private powerUpCoils(): boolean[] {
-    return Array.from({ length: this.options.channels }, () => this.options.powerUpOn);
-  }
-}
-
-/** A bounded, observable list of records: what both frames() and switches() are made of. */
-class Recording<Entry> {
-  limit = 10_000;
-  private entries: Entry[] = [];
-  private readonly listeners = new Set<(entry: Entry) => void>();
-
-  get listenerCount(): number {
-    return this.listeners.size;
-  }
-
-  all(): Entry[] {
-    return [...this.entries];
-  }
-
-  clear(): void {
-    this.entries = [];
-  }
-
-  add(entry: Entry): void {
-    this.entries.push(entry);
-    if (this.entries.length > this.limit) this.entries.shift();
-    for (const listener of [...this.listeners]) listener(entry);
-  }
-
-  subscribe(listener: (entry: Entry) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
-  }
-
-  waitFor(
-    predicate: (entry: Entry) => boolean,
-    timeoutMs: number,
-    from: number,
-    what: string,
-  ): Promise<Entry> {
-    const seen = this.entries.slice(from).find(predicate);
-    if (seen) return Promise.resolve(seen);
-
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        unsubscribe();
-        reject(new KioskError('timeout', `no matching ${what} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const unsubscribe = this.subscribe((entry) => {
-        if (!predicate(entry)) return;
-
-        clearTimeout(timer);
-        unsubscribe();
-        resolve(entry);
-      });
-    });
-  }
 }
 
 function withDefaults(options: ModbusSimulatorOptions): Required<ModbusSimulatorOptions> {
   return {
-    baudRate: options.baudRate ?? 9600,
+    ...boardDefaults(options, { channels: 8, baudRate: 9600 }),
     address: options.address ?? 1,
     coilBase: options.coilBase ?? 0,
     onValue: options.onValue ?? 'FF00',
-    channels: options.channels ?? 8,
     flash: options.flash ?? true,
-    powerUpOn: options.powerUpOn ?? false,
-    invertedWiring: options.invertedWiring ?? false,
-    autoReopen: options.autoReopen ?? true,
-    pollIntervalMs: options.pollIntervalMs ?? 10,
-    openTimeoutMs: options.openTimeoutMs ?? 5_000,
-    maxRecorded: options.maxRecorded ?? 10_000,
   };
 }
 

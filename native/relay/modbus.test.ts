@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { hasCode } from '../../app/common/errors.js';
 import { nextState } from '../testing/device-contract.js';
-import { startPtyPair, type PtyPair } from '../testing/pty-pair.js';
+import type { PtyPair } from '../testing/pty-pair.js';
+import { startSimulatorPair } from '../testing/simulator-pair.js';
 import { toHex } from './lcus-protocol.js';
 import { ModbusRelay, type ModbusRelayOptions } from './modbus.js';
 import { ModbusSimulator, type ModbusSimulatorOptions } from './modbus-simulator.js';
@@ -46,24 +44,22 @@ async function simulatedBoard(
   kind: BoardKind,
   options: ModbusSimulatorOptions = {},
 ): Promise<{ board: ModbusSimulator; pair: PtyPair; teardown: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'kiosk-modbus-test-'));
-  const board = new ModbusSimulator(join(dir, 'b'), {
-    channels: boardChannels,
-    powerUpOn: true,
-    address: kind.address,
-    coilBase: kind.coilBase,
-    onValue: kind.onValue,
-    ...options,
-  });
-  const listening = board.open();
-  const pair = await startPtyPair(dir, { deviceFirst: true });
-  await listening;
-
-  const teardown = async (): Promise<void> => {
-    await board.close();
-    await pair.close();
-    await rm(dir, { recursive: true, force: true });
-  };
+  const {
+    simulator: board,
+    pair,
+    teardown,
+  } = await startSimulatorPair(
+    'modbus-test',
+    (path) =>
+      new ModbusSimulator(path, {
+        channels: boardChannels,
+        powerUpOn: true,
+        address: kind.address,
+        coilBase: kind.coilBase,
+        onValue: kind.onValue,
+        ...options,
+      }),
+  );
   return { board, pair, teardown };
 }
 

@@ -5,15 +5,18 @@
  * can do so, and say why they skip elsewhere.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { expect, it, onTestFinished } from 'vitest';
+import { expect, it } from 'vitest';
 import { hasCode, KioskError } from '../../app/common/errors.js';
 import {
+  closedAtEnd,
   collectWarnings,
+  cycleCable,
   describeContract,
   needsCable,
   plugBack,
   pullCable,
   recordStates,
+  replugBudgetMs,
   type SkipIf,
 } from '../testing/device-contract.js';
 import type { RelayDriver } from '../../app/core/ports.js';
@@ -68,7 +71,6 @@ export interface RelayContractHarness {
 }
 
 const pulseMs = 300;
-const replugBudgetMs = 2_000;
 const receiveJitterMs = 50;
 const onSimulator = 'run against the simulator';
 const hotPlugCycles = 100;
@@ -101,9 +103,7 @@ export function describeRelayContract(
   describeContract(name, setup, (harness) => {
     /** A driver that is closed when the test ends, whatever happens. */
     function relayFor(invert = false): ContractRelay {
-      const relay = harness().createRelay({ invert });
-      onTestFinished(() => relay.close());
-      return relay;
+      return closedAtEnd(harness().createRelay({ invert }));
     }
 
     /** Opens and, where the board is visible, waits until its drive-off frames have all arrived. */
@@ -253,17 +253,14 @@ export function describeRelayContract(
     });
 
     it('goes through 20 unplug and replug cycles without piling up listeners', async ({ skip }) => {
-      const { unplug, replug } = needsCable(harness(), skip, onSimulator);
+      const cable = needsCable(harness(), skip, onSimulator);
       const relay = relayFor();
       await relay.open();
       const warnings = collectWarnings();
       const relayBefore = relay.listenerCounts();
       const boardBefore = harness().board?.listenerCounts();
 
-      for (let cycle = 0; cycle < 20; cycle += 1) {
-        await pullCable(relay, unplug);
-        await plugBack(relay, replug, replugBudgetMs);
-      }
+      await cycleCable(relay, cable, 20);
 
       expect(relay.listenerCounts()).toEqual(relayBefore);
       expect(harness().board?.listenerCounts()).toEqual(boardBefore);
@@ -348,6 +345,13 @@ async function hotPlugCycle(
     await expect(pulse).rejects.toSatisfy((e) => hasCode(e, 'disconnected'));
   } else {
     await relay.pulse(20);
+    // The pulse resolves once its off frame is written; the board has it only once it has read
+    // it, and pulling the cable before then would lose bytes a real cable had delivered.
+    await board.waitForSwitch(
+      (change) => change.channel === harness.channel && !change.on,
+      2_000,
+      from,
+    );
     await pullCable(relay, cable.unplug);
   }
 

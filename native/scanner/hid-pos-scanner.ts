@@ -2,27 +2,27 @@
  * Driver for barcode/QR scanners in HID-POS mode (usage page 8C) read through node-hid. Reports
  * are joined into codes by HidPosParser for the configured vendor layout; a layout that needs it
  * gets its enabling feature report after every open, since a replugged scanner forgets it.
- *
- * node-hid reports an unplug only as an `error` from its read: the driver then closes the handle,
- * looks for the device again every `pollMs` and reopens it when it is back.
+ * Opening, unplug and replug are HidConnection's, as for every HID driver.
  */
 import * as nodeHid from 'node-hid';
 import { KioskError } from '../../app/common/errors.js';
 import { moduleLogger } from '../../app/core/log.js';
 import type { DeviceState } from '../../app/core/ports.js';
-import type { HidDeviceInfo, HidHandle } from '../button/hid-button.js';
-import { DeviceStateHolder, RetryTimer, type StateListener } from '../device-state.js';
+import type { StateListener } from '../device-state.js';
+import {
+  HidConnection,
+  type HidBus,
+  type HidDeviceInfo,
+  type HidHandle,
+} from '../hid-connection.js';
 import {
   HidPosParser,
   resolveHidPosLayout,
   type HidPosLayout,
   type HidPosLayoutName,
-  type HidPosResult,
 } from './hid-pos-parser.js';
-import type { ScannerScan } from '../../app/common/scanner-scan.js';
 import {
-  notifyAll,
-  subscribe,
+  ScanListeners,
   type ScanErrorListener,
   type ScanListener,
   type Scanner,
@@ -43,13 +43,7 @@ export type HidPosHandle = HidHandle & {
 export type HidPosDeviceInfo = HidDeviceInfo & { usagePage?: number };
 
 /** The part of the node-hid module the scanner uses; tests put a fake behind the same shape. */
-export interface HidPosModule {
-  HIDAsync: {
-    open(path: string): Promise<HidPosHandle>;
-    open(vendorId: number, productId: number): Promise<HidPosHandle>;
-  };
-  devicesAsync(vendorId: number, productId: number): Promise<HidPosDeviceInfo[]>;
-}
+export type HidPosModule = HidBus<HidPosHandle, HidPosDeviceInfo>;
 
 const realHid: HidPosModule = nodeHid;
 
@@ -84,121 +78,76 @@ interface ResolvedOptions {
 /** A HID-POS barcode/QR scanner as a Scanner. */
 export class HidPosScanner implements Scanner {
   readonly source = 'hid-pos';
-  private handle: HidPosHandle | undefined;
-  private closed = true;
   private gapTimer: NodeJS.Timeout | undefined;
-  private readonly scanListeners = new Set<ScanListener>();
-  private readonly errorListeners = new Set<ScanErrorListener>();
+  private readonly listeners = new ScanListeners(log, 'report');
   private readonly options: ResolvedOptions;
   private readonly parser: HidPosParser;
-  private readonly status: DeviceStateHolder;
-  private readonly poller: RetryTimer;
+  private readonly connection: HidConnection<HidPosHandle>;
 
   constructor(options: HidPosScannerOptions) {
     this.options = validate(options);
     this.parser = new HidPosParser(this.options.layout, this.options.gapMs);
-    this.status = new DeviceStateHolder(log, { device: this.describe() });
-    this.poller = new RetryTimer(this.options.pollMs, () => this.poll(), log);
+    const { vendorId, productId, path, pollMs, hid } = this.options;
+    this.connection = new HidConnection(
+      {
+        vendorId,
+        productId,
+        path,
+        pollMs,
+        hid,
+        name: 'scanner',
+        openDevice: () => this.openDevice(),
+      },
+      log,
+      {
+        data: (report) => this.onReport(report),
+        handshake: (handle) => this.enable(handle),
+        reset: () => {
+          this.stopGapTimer();
+          this.parser.reset();
+        },
+      },
+    );
   }
 
   /** `connected` while the device is open, enabled and being read. */
   get state(): DeviceState {
-    return this.status.state;
+    return this.connection.state;
   }
 
   /**
    * Opens and enables the device. When it is absent this rejects with `disconnected` but keeps
    * looking until close(): a kiosk that boots without its scanner gains it when plugged in.
    */
-  async open(): Promise<void> {
-    if (!this.closed) return;
-
-    this.closed = false;
-    this.status.set('connecting');
-
-    const error = await this.tryConnect();
-    if (error) {
-      // close() may have come while the device was being looked for.
-      if (!this.closed) this.poller.start();
-      throw error;
-    }
+  open(): Promise<void> {
+    return this.connection.open();
   }
 
   onScan(listener: ScanListener): () => void {
-    return subscribe(this.scanListeners, listener);
+    return this.listeners.onScan(listener);
   }
 
   onError(listener: ScanErrorListener): () => void {
-    return subscribe(this.errorListeners, listener);
+    return this.listeners.onError(listener);
   }
 
   onStateChange(listener: StateListener): () => void {
-    return this.status.subscribe(listener);
+    return this.connection.onStateChange(listener);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-
-    this.closed = true;
-    this.poller.stop();
-    this.stopGapTimer();
-    this.parser.reset();
-    const handle = this.handle;
-    this.handle = undefined;
-    if (handle) await release(handle);
-
-    this.status.set('disconnected');
+  close(): Promise<void> {
+    return this.connection.close();
   }
 
   /** Listener counts, so tests can prove that reconnects do not pile listeners up. */
   listenerCounts(): { scan: number; error: number; state: number; handle: number } {
-    const handle = this.handle;
+    const handle = this.connection.handle;
     const onHandle = handle ? handle.listenerCount('data') + handle.listenerCount('error') : 0;
     return {
-      scan: this.scanListeners.size,
-      error: this.errorListeners.size,
-      state: this.status.listenerCount,
+      ...this.listeners.counts,
+      state: this.connection.stateListenerCount,
       handle: onHandle,
     };
-  }
-
-  /** One attempt to open and enable the device; returns the error instead of throwing. */
-  private async tryConnect(): Promise<KioskError | undefined> {
-    let handle: HidPosHandle | undefined;
-    try {
-      handle = await this.openDevice();
-      if (this.closed) {
-        await release(handle);
-        return undefined;
-      }
-
-      this.attach(handle);
-      await this.enable(handle);
-      if (this.handle !== handle) throw new Error('device lost while it was being enabled');
-
-      this.poller.stop();
-      this.status.set('connected');
-      return undefined;
-    } catch (cause) {
-      return this.connectFailed(handle, cause);
-    }
-  }
-
-  private async connectFailed(
-    handle: HidPosHandle | undefined,
-    cause: unknown,
-  ): Promise<KioskError | undefined> {
-    if (handle && handle === this.handle) {
-      this.handle = undefined;
-      await release(handle);
-    }
-    if (this.closed) return undefined;
-
-    const error = new KioskError('disconnected', `scanner ${this.describe()} not available`, {
-      cause,
-    });
-    this.status.set('disconnected', error);
-    return error;
   }
 
   /** Opens the HID-POS interface: a scanner also lists keyboard interfaces the OS holds. */
@@ -211,13 +160,6 @@ export class HidPosScanner implements Scanner {
     return pos?.path ? hid.HIDAsync.open(pos.path) : hid.HIDAsync.open(vendorId, productId);
   }
 
-  private attach(handle: HidPosHandle): void {
-    this.handle = handle;
-    this.parser.reset();
-    handle.on('data', (report: Buffer) => this.onReport(handle, report));
-    handle.on('error', (error: Error) => void this.onLost(handle, error));
-  }
-
   private async enable(handle: HidPosHandle): Promise<void> {
     const report = this.options.layout.enableFeatureReport;
     if (!report) return;
@@ -226,10 +168,8 @@ export class HidPosScanner implements Scanner {
     log.debug({ report: report.length }, 'open: enabling feature report sent');
   }
 
-  private onReport(handle: HidPosHandle, report: Buffer): void {
-    if (handle !== this.handle) return;
-
-    this.deliver(this.parser.push(report, performance.now()));
+  private onReport(report: Buffer): void {
+    this.listeners.deliver(this.parser.push(report, performance.now()));
     this.armGapTimer();
   }
 
@@ -240,7 +180,7 @@ export class HidPosScanner implements Scanner {
 
     this.gapTimer = setTimeout(() => {
       this.gapTimer = undefined;
-      this.deliver(this.parser.expire(performance.now()));
+      this.listeners.deliver(this.parser.expire(performance.now()));
       this.armGapTimer();
     }, this.options.gapMs);
     this.gapTimer.unref();
@@ -249,79 +189,6 @@ export class HidPosScanner implements Scanner {
   private stopGapTimer(): void {
     clearTimeout(this.gapTimer);
     this.gapTimer = undefined;
-  }
-
-  private deliver(results: readonly HidPosResult[]): void {
-    for (const result of results) {
-      if (result.kind === 'scan') this.emitScan(result.scan);
-      else this.emitError(result.error);
-    }
-  }
-
-  private emitScan(scan: ScannerScan): void {
-    // The text may be a pass or personal data: only its size and charset reach the log.
-    log.info({ bytes: scan.bytes.length, charset: scan.charset }, 'scan: code read');
-    notifyAll(this.scanListeners, scan, (error) =>
-      log.error({ err: error }, 'scan: a listener threw'),
-    );
-  }
-
-  private emitError(error: KioskError): void {
-    log.warn({ code: error.code, reason: error.message }, 'report: input dropped');
-    notifyAll(this.errorListeners, error, (thrown) =>
-      log.error({ err: thrown }, 'report: an error listener threw'),
-    );
-  }
-
-  /** node-hid's only sign of an unplug: its read failed. */
-  private async onLost(handle: HidPosHandle, cause: Error): Promise<void> {
-    if (handle !== this.handle || this.closed) return;
-
-    this.handle = undefined;
-    this.stopGapTimer();
-    this.parser.reset();
-    const error = new KioskError('disconnected', `scanner ${this.describe()} lost`, { cause });
-    this.status.set('disconnected', error);
-    this.poller.start();
-    await release(handle);
-  }
-
-  /** Reopens the device once node-hid lists it again. */
-  private async poll(): Promise<void> {
-    if (this.closed || this.handle) return;
-
-    if ((await this.isListed()) && !this.closed && !this.handle) await this.tryConnect();
-  }
-
-  private async isListed(): Promise<boolean> {
-    const { hid, vendorId, productId, path } = this.options;
-    try {
-      const devices = await hid.devicesAsync(vendorId, productId);
-      return devices.some((device) => path === undefined || device.path === path);
-    } catch (error) {
-      log.debug({ err: error }, 'poll: listing HID devices failed');
-      return false;
-    }
-  }
-
-  private describe(): string {
-    const { vendorId, productId, path } = this.options;
-    return path ?? `${hex(vendorId)}:${hex(productId)}`;
-  }
-}
-
-/**
- * Closes a handle whose read may still be pending. Our listeners go first; a no-op error listener
- * stays, so a read interrupted by the close and reported after it cannot crash the process.
- */
-async function release(handle: HidPosHandle): Promise<void> {
-  handle.removeAllListeners();
-  handle.on('error', () => undefined);
-
-  try {
-    await handle.close();
-  } catch (error) {
-    log.debug({ err: error }, 'close: device close failed (already gone)');
   }
 }
 
@@ -340,8 +207,4 @@ function validate(options: HidPosScannerOptions): ResolvedOptions {
     pollMs,
     hid: options.hid ?? realHid,
   };
-}
-
-function hex(value: number): string {
-  return `0x${value.toString(16).padStart(4, '0')}`;
 }

@@ -3,14 +3,19 @@
  * when an environment variable names one, a real scanner. Checks that present a code or pull the
  * cable run only where the harness can do so, and say why they skip elsewhere.
  */
-import { expect, it, onTestFinished } from 'vitest';
+import { expect, it } from 'vitest';
 import { hasCode } from '../../app/common/errors.js';
 import {
+  closedAtEnd,
+  collectEvents,
   describeContract,
+  expectOpenToWaitForCable,
+  itReportsConnectingThenConnected,
   needsCable,
+  nextEvent,
   plugBack,
   pullCable,
-  recordStates,
+  replugBudgetMs,
   type SkipIf,
   type Teardown,
 } from '../testing/device-contract.js';
@@ -35,7 +40,6 @@ export interface ScannerContractHarness extends Teardown {
   settle(): Promise<void>;
 }
 
-const replugBudgetMs = 2_000;
 const onSimulator = 'run against the simulator or fake';
 
 /** `访客通行证：王小明 3号楼` in GBK, as Chinese QR encoders write it without an ECI. */
@@ -51,20 +55,12 @@ export function describeScannerContract(
 ): void {
   describeContract(name, setup, (harness) => {
     /** A scanner that is closed when the test ends, whatever happens. */
-    function scannerFor(): CountedScanner {
-      const scanner = harness().createScanner();
-      onTestFinished(() => scanner.close());
-      return scanner;
-    }
+    const scannerFor = (): CountedScanner => closedAtEnd(harness().createScanner());
 
-    it('opens the device and reports connecting, then connected', async () => {
-      const scanner = scannerFor();
-      const states = recordStates(scanner);
-
-      await scanner.open();
-
-      expect(states).toEqual(['connecting', 'connected']);
-    });
+    itReportsConnectingThenConnected(
+      'opens the device and reports connecting, then connected',
+      scannerFor,
+    );
 
     it('delivers one code as one scan with its exact text and bytes', async ({ skip }) => {
       const present = needsCode(harness(), skip);
@@ -150,14 +146,7 @@ export function describeScannerContract(
     it('rejects open as disconnected while absent and connects once plugged in', async ({
       skip,
     }) => {
-      const { unplug, replug } = needsCable(harness(), skip, onSimulator);
-      await unplug();
-      const scanner = scannerFor();
-
-      await expect(scanner.open()).rejects.toSatisfy((error) => hasCode(error, 'disconnected'));
-      expect(scanner.state).toBe('disconnected');
-
-      await plugBack(scanner, replug, replugBudgetMs);
+      await expectOpenToWaitForCable(scannerFor, needsCable(harness(), skip, onSimulator));
     });
 
     it('closes while a read is pending without crashing, and reports nothing after', async () => {
@@ -188,27 +177,13 @@ function needsCode(
 
 /** Every scan from now until the test ends. */
 export function collectScans(scanner: Scanner): () => ScannerScan[] {
-  const scans: ScannerScan[] = [];
-  onTestFinished(scanner.onScan((scan) => scans.push(scan)));
+  const scans = collectEvents<ScannerScan>((listener) => scanner.onScan(listener));
   return () => [...scans];
 }
 
 /** Resolves with the next scan; subscribe before causing it. */
 export function nextScan(scanner: Scanner, timeoutMs = 2_000): Promise<ScannerScan> {
-  const next = new Promise<ScannerScan>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no scan within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const off = scanner.onScan((scan) => {
-      clearTimeout(timer);
-      off();
-      resolve(scan);
-    });
-  });
-  // A test that fails before awaiting this must not also leave an unhandled rejection behind.
-  next.catch(() => undefined);
-  return next;
+  return nextEvent((listener) => scanner.onScan(listener), timeoutMs, 'scan');
 }
 
 /** Lowercase hex of bytes. */

@@ -4,11 +4,13 @@
  * whatever the baud rate), sends damaged codes, records what the host sent it, and reopens its
  * port by itself after the pair is unplugged and plugged back in.
  */
-import { stat } from 'node:fs/promises';
-import { SerialPort } from 'serialport';
-import { KioskError } from '../../app/common/errors.js';
 import { moduleLogger } from '../../app/core/log.js';
-import { deviceChanged, deviceIdentity } from '../relay/device-node.js';
+import {
+  PortSimulator,
+  Recording,
+  simulatorDefaults,
+  type SimulatorOptions,
+} from '../testing/simulator-port.js';
 import { suffixBytes, type ScanSuffix } from './line-splitter.js';
 
 const log = moduleLogger('scanner.simulator');
@@ -37,77 +39,23 @@ export interface SimulatedScanOptions {
 }
 
 /** How the simulated scanner is built. */
-export interface SerialScannerSimulatorOptions {
-  baudRate?: number;
+export interface SerialScannerSimulatorOptions extends SimulatorOptions {
   /** The suffix the scanner is set to send. Default CR. */
   suffix?: ScanSuffix;
-  /** Reopen by itself when the pair is replugged. Default true. */
-  autoReopen?: boolean;
-  /** How often to look for the port while waiting for it to (re)appear. Default 10. */
-  pollIntervalMs?: number;
-  /** How long open() waits for the port to appear. Default 5000. */
-  openTimeoutMs?: number;
-  /** Records kept; older ones are dropped so a long run stays small. Default 10000. */
-  maxRecorded?: number;
 }
 
 /** A simulated serial scanner on a port path, usually a PtyPair's `b`. */
-export class SerialScannerSimulator {
-  private port: SerialPort | undefined;
-  private watcher: NodeJS.Timeout | undefined;
-  private closed = false;
-  private reopening: Promise<void> | undefined;
-  private receivedRecords: WireRecord[] = [];
-  private sentRecords: WireRecord[] = [];
-  private readonly receiveListeners = new Set<(record: WireRecord) => void>();
-  private readonly openListeners = new Set<() => void>();
-  private readonly pendingWrites = new Set<() => void>();
+export class SerialScannerSimulator extends PortSimulator {
+  private readonly receivedRecords: Recording<WireRecord>;
+  private readonly sentRecords: Recording<WireRecord>;
   private readonly options: Required<SerialScannerSimulatorOptions>;
 
-  /** Opens a simulator on `path`, waiting for the path to appear if need be. */
-  static async open(
-    path: string,
-    options: SerialScannerSimulatorOptions = {},
-  ): Promise<SerialScannerSimulator> {
-    const simulator = new SerialScannerSimulator(path, options);
-    await simulator.open();
-    return simulator;
-  }
-
-  constructor(
-    readonly path: string,
-    options: SerialScannerSimulatorOptions = {},
-  ) {
-    this.options = {
-      baudRate: options.baudRate ?? 9600,
-      suffix: options.suffix ?? 'CR',
-      autoReopen: options.autoReopen ?? true,
-      pollIntervalMs: options.pollIntervalMs ?? 10,
-      openTimeoutMs: options.openTimeoutMs ?? 5_000,
-      maxRecorded: options.maxRecorded ?? 10_000,
-    };
-  }
-
-  /** True while the scanner's port is open. */
-  get isOpen(): boolean {
-    return this.port?.isOpen ?? false;
-  }
-
-  /** Opens the port once it exists; rejects with `timeout` if it does not appear in time. */
-  async open(): Promise<void> {
-    this.closed = false;
-    await this.openWhenPresent(Date.now() + this.options.openTimeoutMs);
-  }
-
-  /** Closes the port and stops reopening. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearInterval(this.watcher);
-    this.failPendingWrites();
-    const port = this.port;
-    this.port = undefined;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    await this.reopening?.catch(() => undefined);
+  constructor(path: string, options: SerialScannerSimulatorOptions = {}) {
+    const filled = { ...simulatorDefaults(options, 9600), suffix: options.suffix ?? 'CR' };
+    super(path, { ...filled, name: 'scanner' }, log);
+    this.options = filled;
+    this.receivedRecords = new Recording('bytes from the host', filled.maxRecorded);
+    this.sentRecords = new Recording('bytes to the host', filled.maxRecorded);
   }
 
   /** Sends one code (text as UTF-8, or exact bytes) with its suffix; resolves once written. */
@@ -124,53 +72,33 @@ export class SerialScannerSimulator {
 
   /** Every run of bytes the host sent, since the last clear(), oldest first. */
   received(): WireRecord[] {
-    return [...this.receivedRecords];
+    return this.receivedRecords.all();
   }
 
   /** Every run of bytes written to the host, since the last clear(). */
   sent(): WireRecord[] {
-    return [...this.sentRecords];
+    return this.sentRecords.all();
   }
 
   /** Forgets the records. */
   clear(): void {
-    this.receivedRecords = [];
-    this.sentRecords = [];
+    this.receivedRecords.clear();
+    this.sentRecords.clear();
   }
 
   /** Calls `listener` with each run of bytes the host sent; returns the unsubscribe. */
   onReceived(listener: (record: WireRecord) => void): () => void {
-    this.receiveListeners.add(listener);
-    return () => {
-      this.receiveListeners.delete(listener);
-    };
+    return this.receivedRecords.subscribe(listener);
   }
 
   /** Resolves the next time the port is (re)opened, or at once while it is open. */
   whenOpen(timeoutMs = 5_000): Promise<void> {
-    if (this.isOpen) return Promise.resolve();
-
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.openListeners.delete(opened);
-        reject(new KioskError('timeout', `simulated scanner ${this.path} did not reopen`));
-      }, timeoutMs);
-      const opened = (): void => {
-        clearTimeout(timer);
-        this.openListeners.delete(opened);
-        resolve();
-      };
-      this.openListeners.add(opened);
-    });
+    return this.port.whenOpen(timeoutMs);
   }
 
   /** Listener counts, so tests can prove that reopening does not pile listeners up. */
   listenerCounts(): { received: number; port: number } {
-    const port = this.port;
-    const onPort = port
-      ? ['data', 'error', 'close'].reduce((sum, event) => sum + port.listenerCount(event), 0)
-      : 0;
-    return { received: this.receiveListeners.size, port: onPort };
+    return { received: this.receivedRecords.listenerCount, port: this.port.listenerCount };
   }
 
   private frame(code: Uint8Array, options: SimulatedScanOptions): Uint8Array {
@@ -204,112 +132,14 @@ export class SerialScannerSimulator {
     return (bytes * bitsPerByte * 1_000) / this.options.baudRate;
   }
 
-  /**
-   * Writes without draining: a pty moves bytes at once, and tcdrain on a pty whose far end has
-   * gone can block a libuv worker for good. A write pending when the port is lost fails.
-   */
+  protected override receive(chunk: Buffer): void {
+    this.receivedRecords.add({ at: Date.now(), bytes: Uint8Array.from(chunk) });
+  }
+
+  /** Writes through the port, which fails the write if the cable goes, and records it. */
   private async write(bytes: Uint8Array): Promise<void> {
-    const port = this.port;
-    if (!port?.isOpen)
-      throw new KioskError('disconnected', `simulated scanner ${this.path} is not open`);
-
-    await new Promise<void>((resolve, reject) => {
-      const lost = (): void => reject(new KioskError('disconnected', 'unplugged while writing'));
-      this.pendingWrites.add(lost);
-      port.write(Buffer.from(bytes), (error) => {
-        this.pendingWrites.delete(lost);
-        if (error) reject(error);
-        else resolve();
-      });
-    });
-    this.record(this.sentRecords, { at: Date.now(), bytes });
-  }
-
-  private async openWhenPresent(deadline: number): Promise<void> {
-    while (!this.closed) {
-      const port = await this.tryOpen();
-      if (port) return this.attach(port);
-
-      if (Date.now() > deadline)
-        throw new KioskError('timeout', `simulated scanner port ${this.path} did not appear`);
-
-      await sleep(this.options.pollIntervalMs);
-    }
-  }
-
-  private async tryOpen(): Promise<SerialPort | undefined> {
-    const present = await stat(this.path).then(
-      () => true,
-      () => false,
-    );
-    if (!present) return undefined;
-
-    return new Promise((resolve) => {
-      const { baudRate } = this.options;
-      const port = new SerialPort({ path: this.path, baudRate, autoOpen: false });
-      port.open((error) => resolve(error ? undefined : port));
-    });
-  }
-
-  private attach(port: SerialPort): void {
-    if (this.closed) {
-      port.close();
-      return;
-    }
-
-    this.port = port;
-    port.on('data', (chunk: Buffer) => this.receive(chunk));
-    port.on('error', (error: Error) => this.lost(port, error));
-    port.on('close', () => this.lost(port));
-    void this.watch(port);
-    log.info({ path: this.path }, 'open: scanner listening');
-    for (const listener of [...this.openListeners]) listener();
-  }
-
-  /** The far end hanging up is not always reported on this end: look at the path as well. */
-  private async watch(port: SerialPort): Promise<void> {
-    const openedAs = await deviceIdentity(this.path);
-    if (port !== this.port) return;
-
-    this.watcher = setInterval(() => {
-      void deviceIdentity(this.path).then((now) => {
-        if (deviceChanged(openedAs, now))
-          this.lost(port, new Error('device node gone or replaced'));
-      });
-    }, this.options.pollIntervalMs);
-    this.watcher.unref();
-  }
-
-  private lost(port: SerialPort, error?: Error): void {
-    if (port !== this.port) return;
-
-    this.port = undefined;
-    clearInterval(this.watcher);
-    this.failPendingWrites();
-    if (port.isOpen) port.close();
-    log.info({ path: this.path, err: error?.message }, 'close: scanner unplugged');
-    if (this.closed || !this.options.autoReopen) return;
-
-    // A replug may take long: only close() ends the search.
-    this.reopening = this.openWhenPresent(Number.POSITIVE_INFINITY).finally(() => {
-      this.reopening = undefined;
-    });
-  }
-
-  private failPendingWrites(): void {
-    for (const fail of [...this.pendingWrites]) fail();
-    this.pendingWrites.clear();
-  }
-
-  private receive(chunk: Buffer): void {
-    const record = { at: Date.now(), bytes: Uint8Array.from(chunk) };
-    this.record(this.receivedRecords, record);
-    for (const listener of [...this.receiveListeners]) listener(record);
-  }
-
-  private record(records: WireRecord[], record: WireRecord): void {
-    records.push(record);
-    if (records.length > this.options.maxRecorded) records.shift();
+    await this.port.send(bytes);
+    this.sentRecords.add({ at: Date.now(), bytes });
   }
 }
 

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SerialPort } from 'serialport';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { hasCode, type KioskError } from '../../app/common/errors.js';
 import { nextState } from '../testing/device-contract.js';
+import { closeHost, openHost } from '../testing/host-port.js';
 import { startPtyPair } from '../testing/pty-pair.js';
 import type { ScanSuffix } from './line-splitter.js';
 import {
@@ -161,11 +161,8 @@ describe('SerialScanner beyond the contract', () => {
     const rig = await startSerialRig();
     onTestFinished(() => rig.teardown());
     const before = Date.now();
-    const host = new SerialPort({ path: rig.port, baudRate: 9600, autoOpen: false });
-    await new Promise<void>((resolve, reject) =>
-      host.open((error) => (error ? reject(error) : resolve())),
-    );
-    onTestFinished(() => new Promise<void>((resolve) => host.close(() => resolve())));
+    const host = await openHost(rig.port);
+    onTestFinished(() => closeHost(host));
 
     const received = new Promise((resolve) => rig.simulator.onReceived(resolve));
     host.write(Buffer.from([0x16, 0x54, 0x0d]));

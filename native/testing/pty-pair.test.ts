@@ -2,21 +2,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { hasCode } from '../../app/common/errors.js';
+import { closeHost as closePort, openHost as openPort } from './host-port.js';
 import { startPtyPair, type PtyPair } from './pty-pair.js';
-
-function openPort(path: string): Promise<SerialPort> {
-  return new Promise((resolve, reject) => {
-    const port = new SerialPort({ path, baudRate: 9600, autoOpen: false });
-    port.open((error) => (error ? reject(error) : resolve(port)));
-  });
-}
-
-function closePort(port: SerialPort): Promise<void> {
-  return new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
-}
 
 function firstData(port: SerialPort): Promise<Buffer> {
   return new Promise((resolve) => port.once('data', resolve));

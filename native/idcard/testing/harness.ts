@@ -1,8 +1,5 @@
 /** A simulated reader on a pty pair, the way the contract and the replug tests set it up. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPtyPair } from '../../testing/pty-pair.js';
+import { startSimulatorPair } from '../../testing/simulator-pair.js';
 import type { IdCardContractHarness } from '../idcard.contract.js';
 import { SamIdCardReader, type SamReaderOptions } from '../sam-reader.js';
 import { SamSimulator, type SamSimulatorOptions } from '../sam-simulator.js';
@@ -22,23 +19,18 @@ export async function simulatedHarness(
   device: SamSimulatorOptions = {},
   reader: Partial<SamReaderOptions> = {},
 ): Promise<IdCardContractHarness & { port: string; device: SamSimulator }> {
-  const dir = await mkdtemp(join(tmpdir(), 'kiosk-idcard-test-'));
-  const simulator = new SamSimulator(join(dir, 'b'), device);
-  const listening = simulator.open();
-  const pair = await startPtyPair(dir, { deviceFirst: true });
-  await listening;
+  const { simulator, pair, port, teardown } = await startSimulatorPair(
+    'idcard-test',
+    (path) => new SamSimulator(path, device),
+  );
 
   return {
-    port: pair.a,
+    port,
     readTimeoutMs: reader.readTimeoutMs ?? fast.readTimeoutMs,
     device: simulator,
-    createReader: () => new SamIdCardReader({ port: pair.a, ...fast, ...reader }),
+    createReader: () => new SamIdCardReader({ port, ...fast, ...reader }),
     unplug: () => pair.unplug(),
     replug: () => pair.replug(),
-    teardown: async () => {
-      await simulator.close();
-      await pair.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+    teardown,
   };
 }
