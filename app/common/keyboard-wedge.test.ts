@@ -53,8 +53,22 @@ describe('KeyboardWedge', () => {
     expect(run(typed('hello world', 80))).toEqual([]);
   });
 
-  it('ignores keys 20 ms apart on average: neither clearly a scanner nor a person', () => {
-    expect(run(typed('abcdefgh', 20))).toEqual([]);
+  it('takes no scan from keys 20 ms apart, but says they look like a slow scanner', () => {
+    const results = run(typed('abcdefgh', 20));
+
+    expect(scans(results)).toEqual([]);
+    expect(warnings(results)).toEqual(['slow_burst']);
+    const [result] = results;
+    expect(result.kind === 'warning' && result.warning.message).toMatch(
+      /20 ms apart.*scanner\.keyboard\.burstGapMs/,
+    );
+  });
+
+  it('says nothing of keys 20 ms apart that end without Enter', () => {
+    const wedge = new KeyboardWedge();
+    const results = typed('abcdefgh', 20, 0, false).flatMap((event) => wedge.feed(event));
+
+    expect([...results, ...wedge.flush(10_000)]).toEqual([]);
   });
 
   it('follows the configured thresholds', () => {

@@ -45,6 +45,8 @@ export const wedgeWarningCodes = [
   'non_ascii',
   /** A burst ended without Enter: the scanner's suffix is not what the wedge expects. */
   'unterminated_burst',
+  /** Keys ending in Enter came faster than a person types but slower than a scanner burst. */
+  'slow_burst',
 ] as const;
 export type WedgeWarningCode = (typeof wedgeWarningCodes)[number];
 
@@ -234,7 +236,8 @@ export class KeyboardWedge {
   private endRun(terminated: boolean): WedgeResult[] {
     const run = this.run;
     this.run = undefined;
-    if (!run || !this.isBurst(run)) return [];
+    if (!run) return [];
+    if (!this.isBurst(run)) return terminated && this.isSlowBurst(run) ? [slowBurst(run)] : [];
 
     const { flags } = run;
     if (flags.overlong) return [];
@@ -247,11 +250,33 @@ export class KeyboardWedge {
   }
 
   private isBurst(run: Run): boolean {
-    if (run.keys < 2 || Math.max(run.length, run.keys - 1) < this.options.minLength) return false;
-
-    const meanGap = (run.lastAt - run.firstAt) / (run.keys - 1);
-    return meanGap <= this.options.burstGapMs;
+    return this.isLongEnough(run) && meanGap(run) <= this.options.burstGapMs;
   }
+
+  /**
+   * Every key came within humanGapMs of the last, so no person typed it, yet slower than a
+   * scanner's burst: most likely a scanner set to pause between keys. Said, not taken as a scan.
+   */
+  private isSlowBurst(run: Run): boolean {
+    return this.isLongEnough(run) && meanGap(run) <= this.options.humanGapMs;
+  }
+
+  private isLongEnough(run: Run): boolean {
+    return run.keys >= 2 && Math.max(run.length, run.keys - 1) >= this.options.minLength;
+  }
+}
+
+function meanGap(run: Run): number {
+  return (run.lastAt - run.firstAt) / (run.keys - 1);
+}
+
+function slowBurst(run: Run): WedgeResult {
+  const gap = Math.round(meanGap(run));
+  return warning(
+    'slow_burst',
+    `keys ending in Enter came ${gap} ms apart on average, slower than a scanner burst: ` +
+      'if a scanner typed them, raise scanner.keyboard.burstGapMs',
+  );
 }
 
 /** Warnings that do not stop a scan: its text is what arrived, but it may not be what was sent. */

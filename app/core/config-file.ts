@@ -18,9 +18,18 @@ export function parseWithSchema<S extends z.ZodType>(
   if (result.success) return result.data;
 
   const problems = result.error.issues.map(
-    (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    (issue) => `${issue.path.join('.') || '(root)'}: ${problemText(issue)}`,
   );
   throw new KioskError('config_invalid', `${source} is invalid:\n  ${problems.join('\n  ')}`);
+}
+
+/** The issue in a technician's words: a field left out is "required", not "received undefined". */
+function problemText(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
+    return `is required (${issue.expected})`;
+  }
+
+  return issue.message;
 }
 
 /** Reads a JSON file and validates it with `parse`; unreadable and non-JSON files get own codes. */

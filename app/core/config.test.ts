@@ -376,7 +376,7 @@ describe('the entry device settings', () => {
     expect(error.message).toMatch(/^ {2}scanner\.hidPos\.vendorId: must be a number 0-65535/m);
     expect(error.message).toMatch(/^ {2}scanner\.hidPos\.layout: /m);
     expect(error.message).toMatch(/^ {2}scanner\.keyboard\.humanGapMs: must not be below/m);
-    expect(error.message).toMatch(/^ {2}idCard\.port: /m);
+    expect(error.message).toMatch(/^ {2}idCard\.port: is required \(string\)$/m);
   });
 });
 

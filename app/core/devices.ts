@@ -163,7 +163,8 @@ async function ownScanners(
     const scanner = new SerialScanner(serial);
     cleanups.push(() => scanner.close());
     scanners.push({ name: 'scanner:serial', address: serial.port, scanner });
-  } else if (isDemo(config)) {
+  } else if (isDemo(config) && !hidPos) {
+    // A demo plays a scanner only where none is configured: a real one must show when missing.
     const simulated = await simulatedScanner(cleanups, simulators);
     if (simulated) scanners.push(simulated);
   }
