@@ -22,6 +22,8 @@ export const refusalReasons = [
   'forged',
   'wrong_site',
   'gate_unavailable',
+  /** The visit was admitted but the relay failed during the pulse: the gate may not have opened. */
+  'gate_failed',
 ] as const;
 export const RefusalReasonSchema = z.enum(refusalReasons);
 export type RefusalReason = z.infer<typeof RefusalReasonSchema>;

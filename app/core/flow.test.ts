@@ -318,7 +318,7 @@ describe('the visit flow', () => {
 
     actor.send({ type: 'GATE_FAILED', visitId: 'visit-1' });
     expect(screen()).toBe('refused');
-    expect(view().refusal).toBe('gate_unavailable');
+    expect(view().refusal).toBe('gate_failed');
   });
 });
 

@@ -203,7 +203,7 @@ export function createFlowMachine(callbacks: FlowCallbacks) {
 
         return { accepted: null, refusal: verdict.reason, lastScan: refusedScan(verdict) };
       }),
-      recordGateFailure: assign({ accepted: null, refusal: 'gate_unavailable' as const }),
+      recordGateFailure: assign({ accepted: null, refusal: 'gate_failed' as const }),
       closePhotoWindow: assign(({ context }) => ({
         accepted: context.accepted && { ...context.accepted, photoWanted: false },
       })),

@@ -588,7 +588,10 @@ class KioskCore implements Kiosk {
     return this.refuse(pass, usedUp ? 'used_up' : 'gate_unavailable', `gate: ${result.reason}`);
   }
 
-  /** A pulse that fails after the commit means the barrier stayed shut: the screen must say so. */
+  /**
+   * A pulse that fails after the commit may have left the barrier shut, or opened it (the on frame
+   * may have gone out before the port was lost): the screen must not say "go through" either way.
+   */
   private watchPulse(opening: Promise<GateResult>, visitId: string): void {
     const failed = (detail: unknown) => {
       log.error({ visitId, detail }, 'gate: pulse failed after the visit was committed');
