@@ -2,7 +2,8 @@
  * Driver for second-generation ID card readers speaking the SAM protocol over serial. It polls
  * find → select → read, reports each placement of a card once, and treats an unplug as an
  * ordinary event: noticed by port events, failed writes, timeouts and the device node, and
- * followed by reopening the port when it returns.
+ * followed by reopening the port when it returns. A reader that stops answering on a port still
+ * there is `error` until it answers a status query again.
  */
 import { KioskError, hasCode } from '../../app/common/errors.js';
 import { moduleLogger } from '../../app/core/log.js';
@@ -30,6 +31,9 @@ const log = moduleLogger('idcard.sam');
 
 // A 10-byte write that has not finished by then will not: the port is as good as gone.
 const writeTimeoutMs = 1_000;
+
+// One unanswered command can be a glitch; this many in a row is a reader that has gone silent.
+const unansweredLimit = 3;
 
 /** Where the reader is and how eagerly to poll it. */
 export interface SamReaderOptions {
@@ -67,6 +71,8 @@ export class SamIdCardReader implements IdCardReader {
   // True after a select whose read failed for a passing reason. Many readers refuse a second
   // find until the card is lifted, so the retry goes straight to select.
   private retrySelect = false;
+  // Commands in a row the reader left unanswered; any answer starts the count again.
+  private unansweredInRow = 0;
   private pending: Pending | undefined;
   private cycle: Promise<void> = Promise.resolve();
   private readonly parser;
@@ -88,6 +94,9 @@ export class SamIdCardReader implements IdCardReader {
         name: 'ID card',
         device: { port },
         writeTimeoutMs,
+        // A silent reader keeps its port and is asked for its SAM status again at each check, so
+        // it stays in `error` without a log line per probe and comes back once it answers.
+        keepPortOnFailedHandshake: true,
       },
       log,
       {
@@ -139,9 +148,13 @@ export class SamIdCardReader implements IdCardReader {
     return { state, card: this.cardListeners.size, error: this.errorListeners.size, port };
   }
 
-  /** The handshake of a new port: the SAM must answer a status query. */
+  /** The handshake of a new port, and the probe of a silent one: the SAM must answer its status. */
   private async greet(): Promise<void> {
-    const answer = await this.request(samCommands.samStatus, this.options.responseTimeoutMs);
+    const ms = this.options.responseTimeoutMs;
+    const answer = await this.request(samCommands.samStatus, ms).catch((error: unknown) => {
+      const silent = hasCode(error, 'timeout');
+      throw silent ? this.silenceError(`did not answer a SAM status query within ${ms} ms`) : error;
+    });
     if (answer.status !== samStatus.success) throw statusError(answer.status, 'SAM status');
 
     // A reader that was away may hold another card now: nothing from before is carried over.
@@ -207,6 +220,8 @@ export class SamIdCardReader implements IdCardReader {
     // A lost port is reported once, as the state change.
     if (this.connection.isClosed || hasCode(error, 'disconnected')) return;
 
+    if (cause instanceof UnansweredError) return this.pollUnanswered(cause);
+
     // The card's own content will not change by reading it again: once per placement is enough.
     if (hasCode(error, 'unknown_card_type') || hasCode(error, 'card_invalid')) {
       this.placementHandled = true;
@@ -214,8 +229,32 @@ export class SamIdCardReader implements IdCardReader {
     }
 
     this.report(error);
+  }
+
+  /** A poll the reader left unanswered: a few in a row are a silent reader, not a passing glitch. */
+  private pollUnanswered(error: UnansweredError): void {
     // Silence is also how an unplugged port can show: look at the device node now.
-    if (hasCode(error, 'timeout')) void this.connection.checkPresence();
+    void this.connection.checkPresence();
+    // A read left unanswered is news to whoever holds the card; a find or select is not.
+    if (isRead(error.command)) this.report(error);
+    else log.debug({ port: this.options.port, reason: error.message }, 'poll: unanswered');
+    if (this.unansweredInRow >= unansweredLimit) this.reportSilence();
+  }
+
+  /** The reader stopped answering on a port still there: `error` until a status query passes. */
+  private reportSilence(): void {
+    if (this.state !== 'connected' || !this.connection.port) return;
+
+    const error = this.silenceError(`did not answer ${this.unansweredInRow} commands in a row`);
+    this.connection.reportFault(error);
+  }
+
+  private silenceError(what: string): KioskError {
+    const { port, baudRate } = this.options;
+    return new KioskError(
+      'timeout',
+      `ID card reader on ${port} ${what}: is the reader powered, and is its baud rate ${baudRate} right?`,
+    );
   }
 
   private report(error: KioskError): void {
@@ -242,7 +281,8 @@ export class SamIdCardReader implements IdCardReader {
       const timer = setTimeout(() => {
         // Whatever half answer arrived would otherwise prefix the next one.
         this.parser.reset();
-        pending.reject(timeoutError(command, timeoutMs));
+        this.unansweredInRow += 1;
+        pending.reject(new UnansweredError(command, timeoutMs));
       }, timeoutMs);
       this.pending = pending;
     });
@@ -258,6 +298,8 @@ export class SamIdCardReader implements IdCardReader {
   private deliver(result: SamParseResult<SamResponse>): void {
     const pending = this.pending;
     if (result.kind === 'frame') {
+      // Any answer, even a late one, shows the reader is listening.
+      this.unansweredInRow = 0;
       if (pending && answers(pending.command, result.frame)) return pending.resolve(result.frame);
 
       // A late answer to a request that timed out: it belongs to no one now.
@@ -298,9 +340,19 @@ function startsWithPreamble(bytes: Uint8Array): boolean {
   return samPreamble.every((byte, index) => bytes[index] === byte);
 }
 
-function timeoutError(command: SamCommand, ms: number): KioskError {
-  const name = `${hex(command.cmd)} ${hex(command.para)}`;
-  return new KioskError('timeout', `ID card reader did not answer ${name} within ${ms} ms`);
+/** A command the reader left unanswered; it names the command, so a poll can tell which. */
+class UnansweredError extends KioskError {
+  constructor(
+    readonly command: SamCommand,
+    ms: number,
+  ) {
+    const name = `${hex(command.cmd)} ${hex(command.para)}`;
+    super('timeout', `ID card reader did not answer ${name} within ${ms} ms`);
+  }
+}
+
+function isRead(command: SamCommand): boolean {
+  return command.cmd === samCommands.readTextPhoto.cmd;
 }
 
 function hex(byte: number): string {

@@ -71,6 +71,30 @@ describe('LineSplitter', () => {
     expect(texts(results)).toEqual(['fresh']);
   });
 
+  it('names the suffix a dropped line ended with when it is not the configured one', () => {
+    const splitter = new LineSplitter({ suffix: 'CR', gapMs: 100 });
+
+    splitter.push(encoder.encode('PASS-1\n'), 0);
+    expect(splitter.pending).toBe(true);
+    expect(splitter.expire(50)).toEqual([]);
+    const [result] = splitter.expire(100);
+
+    expect(result).toMatchObject({ kind: 'error', error: { code: 'timeout' } });
+    expect(result.kind === 'error' && result.error.message).toContain(
+      'ended with LF, but suffix is CR',
+    );
+    expect(splitter.pending).toBe(false);
+  });
+
+  it('names the configured suffix when a dropped line ends with none', () => {
+    const splitter = new LineSplitter({ suffix: 'CRLF', gapMs: 100 });
+
+    splitter.push(encoder.encode('PASS-1'), 0);
+    const [result] = splitter.expire(150);
+
+    expect(result.kind === 'error' && result.error.message).toMatch(/without the suffix CRLF$/);
+  });
+
   it('decodes a GBK line with the project charset rules', () => {
     const bytes = Uint8Array.from([0xb7, 0xc3, 0xbf, 0xcd, 0x0d]);
 

@@ -52,6 +52,11 @@ export class LineSplitter {
       throw new KioskError('config_invalid', 'maxLineBytes and gapMs must be positive');
   }
 
+  /** True while a part-line waits for its suffix: the driver should call expire() after the gap. */
+  get pending(): boolean {
+    return this.line.length > 0 || this.skipping;
+  }
+
   /** Feeds bytes that arrived at `now` (milliseconds, any monotonic clock). */
   push(chunk: Uint8Array, now: number): LineResult[] {
     const results: LineResult[] = [];
@@ -70,15 +75,29 @@ export class LineSplitter {
     this.afterCr = false;
   }
 
+  /** Drops a part-line that has waited longer than the gap; call when no bytes came. */
+  expire(now: number): LineResult[] {
+    const results: LineResult[] = [];
+    this.dropStale(now, results);
+    return results;
+  }
+
   private dropStale(now: number, results: LineResult[]): void {
-    const partLine = this.line.length > 0 || this.skipping;
-    if (!partLine || now - this.lastAt < this.gapMs) return;
+    if (!this.pending || now - this.lastAt < this.gapMs) return;
 
     // An overlong line was reported when it overflowed; its end never came, which is no news.
-    const dropped = this.skipping ? 0 : this.line.length;
+    const dropped = this.skipping ? [] : this.line;
     this.reset();
-    if (dropped > 0)
-      results.push(failure('timeout', `serial code abandoned: ${dropped} bytes without a suffix`));
+    if (dropped.length > 0) results.push(failure('timeout', this.abandoned(dropped)));
+  }
+
+  /** Names the suffix a dropped line seems to end with: the usual sign of a wrong setting. */
+  private abandoned(line: readonly number[]): string {
+    const start = `serial code abandoned: ${line.length} bytes came without the suffix`;
+    const arrived = endingOf(line);
+    return arrived
+      ? `${start}: ended with ${arrived}, but suffix is ${this.suffix}`
+      : `${start} ${this.suffix}`;
   }
 
   private take(byte: number, results: LineResult[]): void {
@@ -135,6 +154,15 @@ export class LineSplitter {
       failure('bad_frame', `serial line over ${this.maxLineBytes} bytes without a suffix dropped`),
     );
   }
+}
+
+/** The suffix `line` ends with, if any; CR LF before a lone LF or CR. */
+function endingOf(line: readonly number[]): ScanSuffix | undefined {
+  const endsWith = (bytes: readonly number[]): boolean =>
+    line.length > bytes.length &&
+    bytes.every((byte, index) => line[line.length - bytes.length + index] === byte);
+  const suffixes: ScanSuffix[] = ['CRLF', 'CR', 'LF', 'Tab'];
+  return suffixes.find((suffix) => endsWith(suffixBytes[suffix]));
 }
 
 function failure(code: 'timeout' | 'bad_frame', message: string): LineResult {

@@ -14,6 +14,7 @@ import {
   type ScannerContractHarness,
 } from './scanner.contract.js';
 import { SerialScanner, type SerialScannerOptions } from './serial-scanner.js';
+import { resourceCounts } from './testing/resources.js';
 import { startSerialRig, type SerialRig } from './testing/serial-rig.js';
 
 /** Until the bytes written so far have crossed the pty and been read. */
@@ -64,6 +65,12 @@ async function openOnRig(
   onTestFinished(() => scanner.close());
   await scanner.open();
   return { rig, scanner };
+}
+
+function collectErrors(scanner: SerialScanner): () => KioskError[] {
+  const errors: KioskError[] = [];
+  onTestFinished(scanner.onError((error) => errors.push(error)));
+  return () => [...errors];
 }
 
 function nextError(scanner: SerialScanner): Promise<KioskError> {
@@ -124,15 +131,47 @@ describe('SerialScanner beyond the contract', () => {
 
   it('drops a code whose suffix was lost once its gap passes, and reads the next', async () => {
     const { rig, scanner } = await openOnRig({ gapMs: 50 });
+    const abandoned = nextError(scanner);
 
     await rig.simulator.scan('lost-suffix', { corrupt: 'no-suffix' });
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    const abandoned = nextError(scanner);
-    const next = nextScan(scanner);
-    await rig.simulator.scan('whole');
 
     expect(hasCode(await abandoned, 'timeout')).toBe(true);
+    const next = nextScan(scanner);
+    await rig.simulator.scan('whole');
     expect((await next).text).toBe('whole');
+  });
+
+  it('reports a code ended with LF on a port set to CR within the gap, naming both', async () => {
+    const gapMs = 100;
+    const { rig, scanner } = await openOnRig({ suffix: 'CR', gapMs }, 'LF');
+    const errors = collectErrors(scanner);
+    const abandoned = nextError(scanner);
+    const started = performance.now();
+
+    await rig.simulator.scan('PASS-1');
+
+    const error = await abandoned;
+    expect(performance.now() - started).toBeLessThan(gapMs + 1_000);
+    expect(hasCode(error, 'timeout')).toBe(true);
+    expect(error.message).toContain('ended with LF, but suffix is CR');
+    const next = nextScan(scanner);
+    await rig.simulator.scan('PASS-2', { suffix: 'CR' });
+    expect((await next).text).toBe('PASS-2');
+    expect(errors()).toHaveLength(1);
+  });
+
+  it('leaves no gap timer behind when closed with a part-line pending', async () => {
+    const { rig, scanner } = await openOnRig({ gapMs: 60_000 });
+    const errors = collectErrors(scanner);
+    const idle = resourceCounts().timers;
+
+    await rig.simulator.scan('half-a-code', { suffix: null });
+    await settle();
+    expect(resourceCounts().timers).toBeGreaterThan(idle);
+    await scanner.close();
+
+    expect(resourceCounts().timers).toBeLessThanOrEqual(idle);
+    expect(errors()).toEqual([]);
   });
 
   it('delivers a code with a flipped bit as sent, for the verifier to refuse', async () => {
