@@ -2,7 +2,6 @@
  * What the reader writes to the log while cards come and go, read back from the log stream
  * itself: ID numbers and names must never appear there unmasked.
  */
-import fs from 'node:fs';
 import { expect, it, onTestFinished, vi } from 'vitest';
 
 // The logger picks its level when first loaded: before any import below loads it.
@@ -12,15 +11,11 @@ vi.hoisted(() => {
 
 const { residencePermit, residentCard } = await import('./testing/cards.js');
 const { simulatedHarness } = await import('./testing/harness.js');
+const { captureStderrLog } = await import('../../test/support/stderr-log.js');
 const { plugBack, pullCable } = await import('../testing/device-contract.js');
 
 it('logs reads, errors and reconnects without an unmasked ID number or name', async () => {
-  const lines: string[] = [];
-  const write = vi.spyOn(fs, 'writeSync').mockImplementation((fd: number, data: unknown) => {
-    if (fd === 2) lines.push(String(data));
-    return typeof data === 'string' ? Buffer.byteLength(data) : 0;
-  });
-  onTestFinished(() => write.mockRestore());
+  const lines = captureStderrLog();
   const harness = await simulatedHarness();
   onTestFinished(() => harness.teardown());
   const reader = harness.createReader();
@@ -41,7 +36,7 @@ it('logs reads, errors and reconnects without an unmasked ID number or name', as
   harness.device.placeCard(residencePermit);
   await vi.waitFor(() => expect(cards).toHaveLength(2));
 
-  const log = lines.join('');
+  const log = lines().join('\n');
   expect(log).toContain('read: card read');
   expect(log).toContain('poll: failed');
   expect(log).toContain('"state":"disconnected"');

@@ -3,7 +3,6 @@
  * hint at the cause, say so once in the log rather than once per poll, keep probing quietly and
  * come back by itself when it answers again.
  */
-import fs from 'node:fs';
 import { expect, it, onTestFinished, vi } from 'vitest';
 
 // The logger picks its level when first loaded: before any import below loads it.
@@ -15,22 +14,12 @@ const { hasCode } = await import('../../app/common/errors.js');
 const { residentCard } = await import('./testing/cards.js');
 const { fast, simulatedHarness } = await import('./testing/harness.js');
 const { nextState } = await import('../testing/device-contract.js');
+const { captureStderrLog } = await import('../../test/support/stderr-log.js');
 
 // Three unanswered finds at the harness's response timeout, with room for two busy cores.
 const silenceBudgetMs = 3 * fast.responseTimeoutMs + 2_000;
 const isStatusQuery = (command: { cmd: number; para: number }): boolean =>
   command.cmd === 0x11 && command.para === 0xff;
-
-/** Every line the module loggers write, from the moment this is called. */
-function captureLog(): () => string[] {
-  const lines: string[] = [];
-  const write = vi.spyOn(fs, 'writeSync').mockImplementation((fd: number, data: unknown) => {
-    if (fd === 2) lines.push(String(data));
-    return typeof data === 'string' ? Buffer.byteLength(data) : 0;
-  });
-  onTestFinished(() => write.mockRestore());
-  return () => lines.join('').split('\n').filter(Boolean);
-}
 
 it('turns a silent reader into error with a hint, logged once, and recovers when it answers', async () => {
   const harness = await simulatedHarness();
@@ -40,7 +29,7 @@ it('turns a silent reader into error with a hint, logged once, and recovers when
   const errors: unknown[] = [];
   reader.onError((error) => errors.push(error));
   await reader.open();
-  const log = captureLog();
+  const log = captureStderrLog();
   const faulted = nextState(reader, 'error', silenceBudgetMs);
 
   harness.device.setSilent(true);
@@ -71,7 +60,7 @@ it('keeps a reader silent from the start in error, probing without a warning per
   harness.device.setSilent(true);
   const reader = harness.createReader();
   onTestFinished(() => reader.close());
-  const log = captureLog();
+  const log = captureStderrLog();
 
   await expect(reader.open()).rejects.toSatisfy((error) => hasCode(error, 'timeout'));
   await harness.device.waitForCommand(isStatusQuery, { count: 4, timeoutMs: 5_000 });
